@@ -1,0 +1,17 @@
+/*-------------------------------------------------------------------------
+ *
+ * afregning.c
+ *	  Module entry point of the afregning extension.
+ *
+ * The C code is split by concern: amount.c (exact money), apportion.c
+ * (largest-remainder splits), rating.c (usage rating aggregate), pricing.c
+ * (per-citizen prices and graduated charges), ledger_guard.c (append-only
+ * ledgers).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+PG_MODULE_MAGIC;
