@@ -108,7 +108,7 @@ CREATE TABLE @extschema@.usage_line (
 	calls			bigint NOT NULL,
 	amount			numeric(14,2) NOT NULL,
 	CONSTRAINT usage_line_year_fkey FOREIGN KEY (year)
-		REFERENCES @extschema@.year_close (year),
+		REFERENCES @extschema@.price_announcement (year),
 	CONSTRAINT usage_line_service_fkey FOREIGN KEY (service_code)
 		REFERENCES @extschema@.service (code),
 	CONSTRAINT usage_line_payer CHECK ((route = 'pool') = (payer_code IS NULL)),
@@ -192,3 +192,30 @@ COMMENT ON COLUMN @extschema@.schedule_charge.municipality_code IS 'Charged muni
 COMMENT ON COLUMN @extschema@.schedule_charge.schedule_code IS 'Charge schedule applied';
 COMMENT ON COLUMN @extschema@.schedule_charge.citizens IS 'Citizens the charge was computed for';
 COMMENT ON COLUMN @extschema@.schedule_charge.amount IS 'Charge, DKK';
+
+CREATE TABLE @extschema@.cost_line (
+	entry_key		text COLLATE "C" NOT NULL,
+	year			integer NOT NULL,
+	cost_type		@extschema@.cost_type NOT NULL,
+	basis			@extschema@.cost_basis NOT NULL,
+	route			@extschema@.route NOT NULL,
+	payer_code		text COLLATE "C",
+	amount			numeric(14,2) NOT NULL,
+	fixed_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CONSTRAINT cost_line_entry_fkey FOREIGN KEY (entry_key)
+		REFERENCES @extschema@.cost_entry (entry_key),
+	CONSTRAINT cost_line_year_fkey FOREIGN KEY (year)
+		REFERENCES @extschema@.price_announcement (year),
+	CONSTRAINT cost_line_payer CHECK (route <> 'system' OR payer_code IS NOT NULL)
+);
+CREATE INDEX cost_line_year_idx ON @extschema@.cost_line (year, basis);
+COMMENT ON TABLE @extschema@.cost_line IS
+	'Routing of cost entries fixed by the lifecycle: expected entries at announcement, actual entries at close, so later changes to orderers or classes never move a settled øre';
+COMMENT ON COLUMN @extschema@.cost_line.entry_key IS 'Routed cost entry';
+COMMENT ON COLUMN @extschema@.cost_line.year IS 'Year of the entry';
+COMMENT ON COLUMN @extschema@.cost_line.cost_type IS 'Cost type of the entry';
+COMMENT ON COLUMN @extschema@.cost_line.basis IS 'expected or actual';
+COMMENT ON COLUMN @extschema@.cost_line.route IS 'pool, system or municipality';
+COMMENT ON COLUMN @extschema@.cost_line.payer_code IS 'Consumer system for route system; null otherwise';
+COMMENT ON COLUMN @extschema@.cost_line.amount IS 'Part of the entry on this route, DKK (split exactly by apportion)';
+COMMENT ON COLUMN @extschema@.cost_line.fixed_at IS 'When the routing was fixed';

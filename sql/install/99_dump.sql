@@ -21,3 +21,4 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.usage_line', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.direct_charge_line', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.charge_schedule', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.schedule_charge', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.cost_line', '');

@@ -1,0 +1,276 @@
+
+/* ------------------------------------------------------------------
+ * Ledger guards: append-only ledgers and the locks of the year lifecycle
+ *
+ * Every guard trigger is ENABLE ALWAYS, so session_replication_role =
+ * replica does not switch it off.
+ * ------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.refuse_ledger_change()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'refuse_ledger_change'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.refuse_ledger_change() IS
+	'Trigger: refuses UPDATE, DELETE and TRUNCATE of a ledger table (hovedbog), which is append-only';
+
+CREATE FUNCTION @extschema@.year_status(p_year integer)
+RETURNS @extschema@.year_status
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce((SELECT y.status FROM @extschema@.billing_year y WHERE y.year = p_year),
+					'open'::@extschema@.year_status)
+$$;
+COMMENT ON FUNCTION @extschema@.year_status(integer) IS
+	'Status of a billing year; a year without a billing_year row counts as open (SPEC S7)';
+
+/* Raise the standard refusal for a change to a locked year. */
+CREATE FUNCTION @extschema@.refuse_locked_year(p_year integer, p_what text, p_hint text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RAISE EXCEPTION USING
+		ERRCODE = 'object_not_in_prerequisite_state',
+		MESSAGE = format('%s of year %s is locked', p_what, p_year),
+		DETAIL = format('Billing year %s is %s.', p_year, @extschema@.year_status(p_year)),
+		HINT = p_hint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refuse_locked_year(integer, text, text) IS
+	'Raises the 55000 error for a change to an announced or closed year';
+
+CREATE FUNCTION @extschema@.guard_population()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP <> 'INSERT' AND @extschema@.year_status(OLD.year) <> 'open' THEN
+		PERFORM @extschema@.refuse_locked_year(OLD.year, 'population',
+			'Population is locked when the price is announced; a later count belongs to a later year.');
+	END IF;
+	IF TG_OP <> 'DELETE' AND @extschema@.year_status(NEW.year) <> 'open' THEN
+		PERFORM @extschema@.refuse_locked_year(NEW.year, 'population',
+			'Population is locked when the price is announced; a later count belongs to a later year.');
+	END IF;
+	RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.guard_population() IS
+	'Trigger: population rows change only while their year is open';
+
+CREATE FUNCTION @extschema@.guard_cost_entry()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	st @extschema@.year_status := @extschema@.year_status(NEW.year);
+BEGIN
+	IF NEW.basis = 'expected' AND st <> 'open' THEN
+		PERFORM @extschema@.refuse_locked_year(NEW.year, 'expected costs',
+			'The price of an announced year never changes (budget certainty); budget the cost in an open year or book it as an actual cost.');
+	ELSIF st = 'closed' THEN
+		PERFORM @extschema@.refuse_locked_year(NEW.year, 'actual costs',
+			'Enter a correction as an actual entry of an open or announced year, with "corrects" naming the entry it corrects.');
+	END IF;
+	IF NEW.cost_type IN ('establishment', 'infrastructure_establishment')
+	   AND NEW.system_code IS NULL
+	   AND NOT EXISTS (SELECT 1 FROM @extschema@.service_order o
+					   WHERE o.service_code = NEW.service_code) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'check_violation',
+			MESSAGE = format('establishment entry "%s" has no payer', NEW.entry_key),
+			DETAIL = format('Service %s has no orderers and the entry names no consumer system.', NEW.service_code),
+			HINT = 'Establishment is paid by the ordering system(s): name the system or register the service''s orderers first.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.guard_cost_entry() IS
+	'Trigger: expected costs only for open years, actual costs only for open or announced years; establishment needs a payer';
+
+CREATE FUNCTION @extschema@.guard_baseline()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP <> 'INSERT' AND @extschema@.year_status(OLD.year) = 'closed' THEN
+		PERFORM @extschema@.refuse_locked_year(OLD.year, 'baseline',
+			'Baselines were applied when the year was closed.');
+	END IF;
+	IF TG_OP <> 'DELETE' AND @extschema@.year_status(NEW.year) = 'closed' THEN
+		PERFORM @extschema@.refuse_locked_year(NEW.year, 'baseline',
+			'Baselines were applied when the year was closed.');
+	END IF;
+	RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.guard_baseline() IS
+	'Trigger: baselines change only until their year is closed';
+
+CREATE FUNCTION @extschema@.tariff_effective_month(p_valid_from date)
+RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN extract(day FROM p_valid_from) = 1 THEN p_valid_from
+				ELSE (date_trunc('month', p_valid_from) + interval '1 month')::date END
+$$;
+COMMENT ON FUNCTION @extschema@.tariff_effective_month(date) IS
+	'First month a tariff applies to: a valid_from inside a month takes effect from the next month (SPEC §3)';
+
+CREATE FUNCTION @extschema@.guard_tariff()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	last_closed integer := (SELECT max(y.year) FROM @extschema@.billing_year y WHERE y.status = 'closed');
+	d date;
+BEGIN
+	FOREACH d IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.valid_from END,
+							 CASE WHEN TG_OP <> 'DELETE' THEN NEW.valid_from END]
+	LOOP
+		IF d IS NOT NULL AND last_closed IS NOT NULL
+		   AND @extschema@.tariff_effective_month(d) < make_date(last_closed + 1, 1, 1) THEN
+			PERFORM @extschema@.refuse_locked_year(last_closed, 'tariffs',
+				'A tariff change may only take effect after the last closed year; date it in an open year.');
+		END IF;
+	END LOOP;
+	RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.guard_tariff() IS
+	'Trigger: tariffs cannot change for months of closed years, whose usage is already rated';
+
+CREATE FUNCTION @extschema@.guard_usage()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	closed_year integer;
+BEGIN
+	/* one check per statement, not per row: a load is millions of rows */
+	SELECT y.year INTO closed_year
+	  FROM @extschema@.billing_year y
+	 WHERE y.status = 'closed'
+	   AND EXISTS (SELECT 1 FROM new_rows n
+				   WHERE n.period >= make_date(y.year, 1, 1)
+					 AND n.period < make_date(y.year + 1, 1, 1))
+	 LIMIT 1;
+	IF closed_year IS NOT NULL THEN
+		PERFORM @extschema@.refuse_locked_year(closed_year, 'usage',
+			'Usage of a closed year was rated at close; book a late cost as an actual data_consumption entry of an open year with "corrects" set.');
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.guard_usage() IS
+	'Statement trigger: usage of a closed year is refused';
+
+CREATE FUNCTION @extschema@.guard_billing_year()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'DELETE' THEN
+		IF OLD.status <> 'open' THEN
+			PERFORM @extschema@.refuse_locked_year(OLD.year, 'billing year',
+				'Announced and closed years are part of the ledger.');
+		END IF;
+		RETURN OLD;
+	END IF;
+	IF NEW.year <> OLD.year THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = 'the year of a billing year cannot change',
+			HINT = 'Create a new billing year instead.';
+	END IF;
+	IF (NEW.status, NEW.announced_at, NEW.closed_at)
+	   IS DISTINCT FROM (OLD.status, OLD.announced_at, OLD.closed_at)
+	   AND current_setting('afregning.transition', true) IS DISTINCT FROM NEW.year::text THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('status of billing year %s cannot be set directly', NEW.year),
+			HINT = 'Use afregning.announce_price() and afregning.close_year().';
+	END IF;
+	IF OLD.status <> 'open'
+	   AND (NEW.carry_lag, NEW.price_decimals) IS DISTINCT FROM (OLD.carry_lag, OLD.price_decimals) THEN
+		PERFORM @extschema@.refuse_locked_year(OLD.year, 'settings',
+			'carry_lag and price_decimals are fixed when the price is announced.');
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.guard_billing_year() IS
+	'Trigger: a billing year moves only forward and only through announce_price() and close_year(); its settings lock at announcement';
+
+CREATE FUNCTION @extschema@.create_usage_partition()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	/* the partition belongs to the extension's owner, like its parent */
+	EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.usage FOR VALUES FROM (%L) TO (%L)',
+				   '@extschema@', 'usage_' || NEW.year, '@extschema@',
+				   make_date(NEW.year, 1, 1), make_date(NEW.year + 1, 1, 1));
+	EXECUTE format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', '@extschema@', 'usage_' || NEW.year);
+	EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', '@extschema@', 'usage_' || NEW.year);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_usage_partition() IS
+	'Trigger: creates the usage partition of a new billing year (usage is partitioned by year)';
+
+CREATE TRIGGER billing_year_guard BEFORE UPDATE OR DELETE ON @extschema@.billing_year
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_billing_year();
+CREATE TRIGGER billing_year_partition AFTER INSERT ON @extschema@.billing_year
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.create_usage_partition();
+CREATE TRIGGER population_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.population
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_population();
+CREATE TRIGGER cost_entry_guard BEFORE INSERT ON @extschema@.cost_entry
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_cost_entry();
+CREATE TRIGGER baseline_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.baseline
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_baseline();
+CREATE TRIGGER tariff_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.tariff
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_tariff();
+CREATE TRIGGER usage_guard AFTER INSERT ON @extschema@.usage
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.guard_usage();
+
+ALTER TABLE @extschema@.billing_year ENABLE ALWAYS TRIGGER billing_year_guard;
+ALTER TABLE @extschema@.billing_year ENABLE ALWAYS TRIGGER billing_year_partition;
+ALTER TABLE @extschema@.population ENABLE ALWAYS TRIGGER population_guard;
+ALTER TABLE @extschema@.cost_entry ENABLE ALWAYS TRIGGER cost_entry_guard;
+ALTER TABLE @extschema@.baseline ENABLE ALWAYS TRIGGER baseline_guard;
+ALTER TABLE @extschema@.tariff ENABLE ALWAYS TRIGGER tariff_guard;
+ALTER TABLE @extschema@.usage ENABLE ALWAYS TRIGGER usage_guard;
+
+/* Append-only ledgers: no UPDATE, DELETE or TRUNCATE, ever. */
+DO $$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['cost_entry', 'usage', 'usage_batch', 'price_announcement',
+							 'buffet_invoice', 'installment', 'year_close', 'usage_line',
+							 'direct_charge_line', 'schedule_charge', 'cost_line']
+	LOOP
+		EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON @extschema@.%I '
+					   'FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse_ledger_change()',
+					   t || '_append_only', t);
+		EXECUTE format('CREATE TRIGGER %I BEFORE TRUNCATE ON @extschema@.%I '
+					   'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_ledger_change()',
+					   t || '_no_truncate', t);
+		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER %I', t, t || '_append_only');
+		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER %I', t, t || '_no_truncate');
+	END LOOP;
+END
+$$;

@@ -1,0 +1,148 @@
+
+/* ------------------------------------------------------------------
+ * Routing (SPEC §3): who carries each cost line and each rated call.
+ *
+ * The matrix lives here and nowhere else: usage_route() and
+ * baseline_applies() for usage, the cost_allocation view for cost
+ * entries. Preview, announcement, close and the views all read these.
+ * ------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.usage_route(p_class @extschema@.system_class,
+										p_billing @extschema@.billing_method)
+RETURNS @extschema@.route
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE
+			WHEN p_class IN ('udk', 'own_billing') THEN 'system'
+			WHEN p_billing = 'per_call' THEN 'municipality'
+			ELSE 'pool'
+		   END::@extschema@.route
+$$;
+COMMENT ON FUNCTION @extschema@.usage_route(@extschema@.system_class, @extschema@.billing_method) IS
+	'Route of usage (dataforbrug) by a system class on a service: udk and own-billing systems carry their own, per-call services are charged to the calling municipality, the rest is pool-funded (baselines aside, see baseline_applies)';
+
+CREATE FUNCTION @extschema@.baseline_applies(p_class @extschema@.system_class,
+											 p_platform @extschema@.platform)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT p_class = 'monopoly_break' AND p_platform = 'support_system'
+$$;
+COMMENT ON FUNCTION @extschema@.baseline_applies(@extschema@.system_class, @extschema@.platform) IS
+	'Whether a baseline (baseline forbrug) limits pool funding: only monopoly-break systems on support-system services (SPEC S4)';
+
+CREATE VIEW @extschema@.cost_allocation WITH (security_invoker = true) AS
+WITH entry AS (
+	SELECT e.entry_key, e.year, e.cost_type, e.basis, e.service_code, e.system_code,
+		   e.amount, c.class AS system_class, s.funding, s.billing,
+		   /* entries split over the service's orderers by share (S1) */
+		   CASE
+			WHEN e.cost_type IN ('establishment', 'infrastructure_establishment')
+				THEN e.system_code IS NULL
+			WHEN e.cost_type = 'operations'
+				THEN s.funding IS DISTINCT FROM 'development_pool'
+					 AND EXISTS (SELECT 1 FROM @extschema@.service_order o
+								 WHERE o.service_code = e.service_code)
+			ELSE false
+		   END AS split
+	  FROM @extschema@.cost_entry e
+	  LEFT JOIN @extschema@.consumer_system c ON c.code = e.system_code
+	  LEFT JOIN @extschema@.service s ON s.code = e.service_code
+)
+SELECT entry.entry_key, entry.year, entry.cost_type, entry.basis, r.route,
+	   CASE WHEN r.route = 'system' THEN entry.system_code END AS payer_code,
+	   entry.amount
+  FROM entry
+ CROSS JOIN LATERAL (SELECT CASE
+		WHEN entry.cost_type IN ('establishment', 'infrastructure_establishment') THEN 'system'
+		WHEN entry.cost_type IN ('operations', 'support_admin', 'development_pool') THEN 'pool'
+		WHEN entry.cost_type = 'dissemination' THEN
+			CASE WHEN entry.system_class = 'kombit_project' THEN 'system' ELSE 'pool' END
+		WHEN entry.cost_type = 'data_consumption' THEN
+			CASE WHEN entry.system_class IN ('udk', 'own_billing') THEN 'system'
+				 WHEN entry.billing = 'per_call' THEN 'municipality'
+				 ELSE 'pool' END
+	   END::@extschema@.route AS route) r
+ WHERE NOT entry.split
+UNION ALL
+SELECT p.entry_key, p.year, p.cost_type, p.basis,
+	   CASE WHEN p.cost_type <> 'operations' OR p.orderer_class IN ('monopoly_break', 'udk')
+			THEN 'system' ELSE 'pool' END::@extschema@.route,
+	   CASE WHEN p.cost_type <> 'operations' OR p.orderer_class IN ('monopoly_break', 'udk')
+			THEN p.orderer END,
+	   p.part
+  FROM (SELECT entry.entry_key, entry.year, entry.cost_type, entry.basis,
+			   o.system_code AS orderer, oc.class AS orderer_class,
+			   @extschema@.apportion(entry.amount, o.share)
+				   OVER (PARTITION BY entry.entry_key ORDER BY o.system_code COLLATE "C") AS part
+		  FROM entry
+		  JOIN @extschema@.service_order o ON o.service_code = entry.service_code
+		  JOIN @extschema@.consumer_system oc ON oc.code = o.system_code
+		 WHERE entry.split) p;
+COMMENT ON VIEW @extschema@.cost_allocation IS
+	'Routing of every cost entry as the matrix of SPEC §3 gives it today (fordeling af omkostninger): one row per entry and route part; split entries are apportioned exactly over the orderers by share';
+COMMENT ON COLUMN @extschema@.cost_allocation.entry_key IS 'Cost entry';
+COMMENT ON COLUMN @extschema@.cost_allocation.year IS 'Year of the entry';
+COMMENT ON COLUMN @extschema@.cost_allocation.cost_type IS 'Cost type';
+COMMENT ON COLUMN @extschema@.cost_allocation.basis IS 'expected or actual';
+COMMENT ON COLUMN @extschema@.cost_allocation.route IS 'pool (buffetpris), system (anvendersystem) or municipality (per-call, recovered through direct charges)';
+COMMENT ON COLUMN @extschema@.cost_allocation.payer_code IS 'Consumer system carrying the part, for route system';
+COMMENT ON COLUMN @extschema@.cost_allocation.amount IS 'Part of the entry on this route, DKK';
+
+CREATE FUNCTION @extschema@.fixed_cost_lines(p_year integer, p_basis @extschema@.cost_basis)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	unrouted text;
+	n integer;
+BEGIN
+	/* every entry must be routed in full before its year is locked */
+	SELECT string_agg(e.entry_key, ', ' ORDER BY e.entry_key) INTO unrouted
+	  FROM @extschema@.cost_entry e
+	  LEFT JOIN (SELECT a.entry_key, sum(a.amount) AS routed
+				   FROM @extschema@.cost_allocation a
+				  WHERE a.year = p_year AND a.basis = p_basis
+				  GROUP BY a.entry_key) a USING (entry_key)
+	 WHERE e.year = p_year AND e.basis = p_basis
+	   AND a.routed IS DISTINCT FROM e.amount;
+	IF unrouted IS NOT NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('%s cost entries of %s cannot be routed', p_basis, p_year),
+			DETAIL = format('Entries without a payer: %s.', unrouted),
+			HINT = 'Establishment needs a consumer system or a service with orderers.';
+	END IF;
+	INSERT INTO @extschema@.cost_line (entry_key, year, cost_type, basis, route, payer_code, amount)
+	SELECT a.entry_key, a.year, a.cost_type, a.basis, a.route, a.payer_code, a.amount
+	  FROM @extschema@.cost_allocation a
+	 WHERE a.year = p_year AND a.basis = p_basis
+	   AND a.amount <> 0;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fixed_cost_lines(integer, @extschema@.cost_basis) IS
+	'Fixes the routing of a year''s expected (at announcement) or actual (at close) cost entries into cost_line; refuses entries that cannot be routed in full';
+
+CREATE FUNCTION @extschema@.month_tariff(p_from date, p_to date)
+RETURNS TABLE (service_code text, period date, tariff_from date, unit_price numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.code, m.period::date, t.tariff_from, t.unit_price
+	  FROM @extschema@.service s
+	 CROSS JOIN generate_series(p_from, p_to, interval '1 month') AS m(period)
+	  LEFT JOIN LATERAL (
+			SELECT @extschema@.tariff_effective_month(t.valid_from) AS tariff_from, t.unit_price
+			  FROM @extschema@.tariff t
+			 WHERE t.service_code = s.code
+			   AND @extschema@.tariff_effective_month(t.valid_from) <= m.period
+			 ORDER BY t.valid_from DESC
+			 LIMIT 1) t ON true
+$$;
+COMMENT ON FUNCTION @extschema@.month_tariff(date, date) IS
+	'Tariff in force (takst) for every service and month from p_from to p_to: the latest tariff whose effective month is not after the month; null where the service has none';

@@ -1,0 +1,263 @@
+
+/* ------------------------------------------------------------------
+ * Pricing and the year lifecycle (SPEC R1-R3, R9, R10, §5, S6-S9)
+ * ------------------------------------------------------------------ */
+
+/* Lock a billing year row for a settlement step, or refuse an unknown year. */
+CREATE FUNCTION @extschema@.lock_year(p_year integer)
+RETURNS @extschema@.billing_year
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	y @extschema@.billing_year;
+BEGIN
+	IF p_year IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'billing year must not be null';
+	END IF;
+	/* a second settlement of the same year waits here for the first */
+	SELECT * INTO y FROM @extschema@.billing_year b WHERE b.year = p_year FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('billing year %s does not exist', p_year),
+			HINT = 'Create it first: INSERT INTO afregning.billing_year (year) VALUES (...).';
+	END IF;
+	RETURN y;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lock_year(integer) IS
+	'Locks a billing year row for announcement or close (so concurrent runs serialise); 22023 for an unknown year';
+
+/* Move a year to its next status; the guard trigger only lets this through. */
+CREATE FUNCTION @extschema@.set_year_status(p_year integer, p_status @extschema@.year_status)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM set_config('afregning.transition', p_year::text, true);
+	UPDATE @extschema@.billing_year b
+	   SET status = p_status,
+		   announced_at = CASE WHEN p_status = 'announced' THEN now() ELSE b.announced_at END,
+		   closed_at = CASE WHEN p_status = 'closed' THEN now() ELSE b.closed_at END
+	 WHERE b.year = p_year;
+	PERFORM set_config('afregning.transition', '', true);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_year_status(integer, @extschema@.year_status) IS
+	'Internal: moves a billing year to its next status on behalf of announce_price() and close_year()';
+
+CREATE FUNCTION @extschema@.preview_price(p_year integer,
+	OUT year integer, OUT expected_pool numeric, OUT carry_in numeric,
+	OUT pool numeric, OUT citizens bigint, OUT price numeric)
+RETURNS record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	y @extschema@.billing_year;
+BEGIN
+	SELECT * INTO y FROM @extschema@.billing_year b WHERE b.year = p_year;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('billing year %s does not exist', p_year);
+	END IF;
+	year := p_year;
+	IF y.status <> 'open' THEN
+		/* S8: the announced figures, never recomputed */
+		SELECT a.expected_pool, a.carry_in, a.pool, a.citizens, a.price
+		  INTO expected_pool, carry_in, pool, citizens, price
+		  FROM @extschema@.price_announcement a WHERE a.year = p_year;
+		RETURN;
+	END IF;
+	SELECT coalesce(sum(a.amount), 0)::numeric(14,2) INTO expected_pool
+	  FROM @extschema@.cost_allocation a
+	 WHERE a.year = p_year AND a.basis = 'expected' AND a.route = 'pool';
+	SELECT coalesce(sum(c.difference), 0)::numeric(14,2) INTO carry_in
+	  FROM @extschema@.year_close c WHERE c.to_year = p_year;
+	pool := expected_pool + carry_in;
+	SELECT coalesce(sum(p.citizens), 0) INTO citizens
+	  FROM @extschema@.population p WHERE p.year = p_year;
+	price := CASE WHEN citizens > 0
+				  THEN @extschema@.per_citizen_price(pool, citizens, y.price_decimals) END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.preview_price(integer) IS
+	'Buffet price of a year (buffetpris): expected pool-routed costs plus carry-in, divided by all citizens and rounded half away from zero; locked figures once announced; price null while no population is loaded';
+
+CREATE FUNCTION @extschema@.announce_price(p_year integer)
+RETURNS numeric
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	y @extschema@.billing_year := @extschema@.lock_year(p_year);
+	prior @extschema@.billing_year;
+	missing text;
+	n_missing integer;
+	pv record;
+BEGIN
+	IF y.status <> 'open' THEN
+		RETURN (SELECT a.price FROM @extschema@.price_announcement a WHERE a.year = p_year);
+	END IF;
+
+	SELECT * INTO prior FROM @extschema@.billing_year b WHERE b.year = p_year - y.carry_lag;
+	IF FOUND AND prior.status <> 'closed' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('cannot announce %s before %s is closed', p_year, prior.year),
+			DETAIL = format('The price of %s absorbs the difference of %s (carry_lag %s).',
+							p_year, prior.year, y.carry_lag),
+			HINT = format('Close %s first with afregning.close_year(%s).', prior.year, prior.year);
+	END IF;
+
+	SELECT count(*), string_agg(m.code, ', ' ORDER BY m.code) FILTER (WHERE rn <= 10)
+	  INTO n_missing, missing
+	  FROM (SELECT m.code, row_number() OVER (ORDER BY m.code) AS rn
+			  FROM @extschema@.municipality m
+			 WHERE NOT EXISTS (SELECT 1 FROM @extschema@.population p
+							   WHERE p.year = p_year AND p.municipality_code = m.code)) m;
+	IF n_missing > 0 THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('population of %s is missing for %s municipalities', p_year, n_missing),
+			DETAIL = format('No citizens for: %s.', missing),
+			HINT = 'Load afregning.population for every municipality of the year.';
+	END IF;
+
+	pv := @extschema@.preview_price(p_year);
+	IF pv.citizens = 0 THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('year %s has no citizens', p_year),
+			HINT = 'Load municipalities and their population first.';
+	END IF;
+
+	INSERT INTO @extschema@.price_announcement
+		(year, expected_pool, carry_in, pool, citizens, price)
+	VALUES (p_year, pv.expected_pool, pv.carry_in, pv.pool, pv.citizens, pv.price);
+	PERFORM @extschema@.fixed_cost_lines(p_year, 'expected');
+	INSERT INTO @extschema@.buffet_invoice (year, municipality_code, citizens, price, amount)
+	SELECT p_year, p.municipality_code, p.citizens, pv.price, pv.price * p.citizens
+	  FROM @extschema@.population p WHERE p.year = p_year;
+	/* S12: four installments, Q1 first on ties (apportion's key order) */
+	INSERT INTO @extschema@.installment (year, municipality_code, quarter, due_date, amount)
+	SELECT i.year, i.municipality_code, q,
+		   make_date(i.year, 3 * q - 2, 1),
+		   @extschema@.apportion(i.amount, 1)
+			   OVER (PARTITION BY i.municipality_code ORDER BY q)
+	  FROM @extschema@.buffet_invoice i
+	 CROSS JOIN generate_series(1, 4) AS q
+	 WHERE i.year = p_year;
+	PERFORM @extschema@.post_schedule_charges(p_year);
+	PERFORM @extschema@.set_year_status(p_year, 'announced');
+	RETURN pv.price;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.announce_price(integer) IS
+	'Announces (udmelder) and locks the buffet price of a year: writes the price, one buffet invoice per municipality with four quarterly installments, and the graduated charges; a second call returns the locked price';
+
+CREATE FUNCTION @extschema@.close_year(p_year integer)
+RETURNS numeric
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	y @extschema@.billing_year := @extschema@.lock_year(p_year);
+	a @extschema@.price_announcement;
+	m date;
+	v_actual numeric;
+	v_billed numeric;
+	v_diff numeric;
+	target integer;
+BEGIN
+	IF y.status = 'closed' THEN
+		RETURN (SELECT c.difference FROM @extschema@.year_close c WHERE c.year = p_year);
+	ELSIF y.status = 'open' THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = format('cannot close %s before its price is announced', p_year),
+			HINT = format('Announce it first with afregning.announce_price(%s).', p_year);
+	END IF;
+
+	/* no usage may arrive while the year is being rated */
+	EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', '@extschema@', 'usage_' || p_year);
+
+	/* S9: per-call charges of every month are posted before the year locks */
+	FOR m IN SELECT generate_series(make_date(p_year, 1, 1), make_date(p_year, 12, 1), interval '1 month')::date
+	LOOP
+		PERFORM @extschema@.bill_direct(m);
+	END LOOP;
+
+	PERFORM @extschema@.fixed_cost_lines(p_year, 'actual');
+	INSERT INTO @extschema@.usage_line
+		(year, route, payer_code, service_code, period, tariff_from, unit_price, calls, amount)
+	SELECT p_year, r.route, r.payer_code, r.service_code, r.period, r.tariff_from,
+		   r.unit_price, r.calls, r.amount
+	  FROM @extschema@.rated_usage(p_year) r;
+
+	SELECT * INTO a FROM @extschema@.price_announcement pa WHERE pa.year = p_year;
+	/* S6: actual pool = actual entries routed to the pool + rated pool usage */
+	v_actual := (SELECT coalesce(sum(l.amount), 0) FROM @extschema@.cost_line l
+				  WHERE l.year = p_year AND l.basis = 'actual' AND l.route = 'pool')
+			  + (SELECT coalesce(sum(u.amount), 0) FROM @extschema@.usage_line u
+				  WHERE u.year = p_year AND u.route = 'pool');
+	v_billed := (SELECT coalesce(sum(i.amount), 0) FROM @extschema@.buffet_invoice i
+				  WHERE i.year = p_year);
+	v_diff := v_actual + a.carry_in - v_billed;
+
+	/* R9, S7: the first year >= year + carry_lag that is still open */
+	SELECT min(t) INTO target
+	  FROM generate_series(p_year + y.carry_lag, p_year + y.carry_lag + 1000) AS t
+	 WHERE @extschema@.year_status(t) = 'open';
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.billing_year b WHERE b.year = target) THEN
+		INSERT INTO @extschema@.billing_year (year) VALUES (target);
+	END IF;
+	/* the target must not be announced under us */
+	PERFORM 1 FROM @extschema@.billing_year b WHERE b.year = target FOR UPDATE;
+
+	INSERT INTO @extschema@.year_close (year, actual_pool, carry_in, billed, difference, to_year)
+	VALUES (p_year, v_actual, a.carry_in, v_billed, v_diff, target);
+	PERFORM @extschema@.set_year_status(p_year, 'closed');
+	RETURN v_diff;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.close_year(integer) IS
+	'Closes (afslutter) an announced year: posts outstanding per-call charges, rates the year''s usage, fixes the actual pool and carries the difference (actual pool + carry-in - billed) into the first open year >= year + carry_lag; returns that difference, also on a second call';
+
+CREATE FUNCTION @extschema@.explain_price(p_year integer)
+RETURNS TABLE (line integer, item text, amount numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	pv record := @extschema@.preview_price(p_year);
+	st @extschema@.year_status := @extschema@.year_status(p_year);
+BEGIN
+	/* the cost-type lines and carry_in add up exactly to the pool line */
+	RETURN QUERY
+	SELECT (row_number() OVER (ORDER BY ct))::integer, ct::text,
+		   coalesce((SELECT sum(x.amount) FROM (
+						SELECT l.amount FROM @extschema@.cost_line l
+						 WHERE st <> 'open' AND l.year = p_year AND l.basis = 'expected'
+						   AND l.route = 'pool' AND l.cost_type = ct
+						UNION ALL
+						SELECT a.amount FROM @extschema@.cost_allocation a
+						 WHERE st = 'open' AND a.year = p_year AND a.basis = 'expected'
+						   AND a.route = 'pool' AND a.cost_type = ct) x), 0)
+	  FROM unnest(enum_range(NULL::@extschema@.cost_type)) AS ct;
+	line := 8; item := 'carry_in'; amount := pv.carry_in; RETURN NEXT;
+	line := 9; item := 'pool'; amount := pv.pool; RETURN NEXT;
+	line := 10; item := 'citizens'; amount := pv.citizens; RETURN NEXT;
+	line := 11; item := 'price_unrounded';
+	amount := CASE WHEN pv.citizens > 0 THEN round(pv.pool / pv.citizens, 10) END; RETURN NEXT;
+	line := 12; item := 'price'; amount := pv.price; RETURN NEXT;
+	line := 13; item := 'billed'; amount := pv.price * pv.citizens; RETURN NEXT;
+	line := 14; item := 'rounding_residual'; amount := pv.pool - pv.price * pv.citizens; RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.explain_price(integer) IS
+	'Waterfall of a year''s buffet price (prisudregning): expected pool by cost type, carry-in, pool, citizens, unrounded and rounded price, billed amount and the rounding residual that is carried forward at close';
