@@ -22,3 +22,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.direct_charge_line', '')
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.charge_schedule', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.schedule_charge', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.cost_line', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.municipality_role', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.settlement_run', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.settlement_run_run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.direct_charge_line_line_id_seq', '');
