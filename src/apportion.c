@@ -1,1 +1,417 @@
+/*-------------------------------------------------------------------------
+ *
+ * apportion.c
+ *	  Largest-remainder (Hamilton) apportionment at øre, as a window
+ *	  function: afregning.apportion(total numeric, weight numeric) OVER (...).
+ *
+ * The total, rounded half away from zero to whole øre, is split over all
+ * rows of the window partition in proportion to their weights so that the
+ * parts sum exactly to the total (SPEC §4.4 and S2):
+ *
+ *	1. every row gets floor(|total| × weight / Σ weight) øre;
+ *	2. the øre left over go one each to the rows with the largest
+ *	   remainders; ties go to the larger weight, then to the row that comes
+ *	   first in the window's ORDER BY;
+ *	3. a negative total is split as the mirror image of its magnitude.
+ *
+ * The frame is ignored: on the first call of a partition every row of it
+ * is read, all parts are computed at once and kept in partition-local
+ * memory, and each call returns the part of the current row.
+ *
+ * The arithmetic is exact: the total is an int64 in øre, the weights are
+ * int64 at their common scale (the largest number of significant decimals
+ * among them), and the products total × weight and their remainders are
+ * int128.  Inputs that do not fit are refused rather than rounded.
+ *
+ *-------------------------------------------------------------------------
+ */
 #include "postgres.h"
+
+#include "common/int.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "windowapi.h"
+
+#include "amount.h"
+
+/* Most decimals a weight may carry: 10^18 is the largest power in int64. */
+#define APPORTION_MAX_WEIGHT_SCALE	18
+
+/* Argument numbers of apportion(total, weight) */
+#define ARG_TOTAL	0
+#define ARG_WEIGHT	1
+
+/* What a partition keeps between calls, in partition-local memory */
+typedef struct ApportionState
+{
+	bool		computed;		/* have the parts been computed yet? */
+	int64		nrows;			/* number of rows in the partition */
+	int64	   *parts;			/* part of each row in øre, by position */
+} ApportionState;
+
+/* A row that competes for a left-over øre */
+typedef struct ApportionRow
+{
+	int128		remainder;		/* |total| × weight mod Σ weight */
+	int64		weight;			/* weight at the common scale */
+	int64		position;		/* position in the partition, from 0 */
+} ApportionRow;
+
+/* 10^exponent for 0 <= exponent <= 18 */
+static int64
+power_of_ten(int exponent)
+{
+	int64		result = 1;
+
+	Assert(exponent >= 0 && exponent <= APPORTION_MAX_WEIGHT_SCALE);
+	while (exponent-- > 0)
+		result *= 10;
+	return result;
+}
+
+/* Text of a numeric, for error details */
+static char *
+numeric_text(Numeric value)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out,
+											   NumericGetDatum(value)));
+}
+
+/* Read argument argno of the row at position pos (from 0) of the partition */
+static Datum
+partition_arg(WindowObject winobj, int argno, int64 pos, bool *isnull)
+{
+	bool		isout;
+	Datum		value;
+
+	value = WinGetFuncArgInPartition(winobj, argno, (int) pos,
+									 WINDOW_SEEK_HEAD, false,
+									 isnull, &isout);
+	if (isout)
+		elog(ERROR, "apportion: row " INT64_FORMAT " is outside its partition",
+			 pos + 1);
+	if (*isnull && argno == ARG_TOTAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("apportion total must not be null"),
+				 errdetail("Row " INT64_FORMAT " of the window partition has a null total.",
+						   pos + 1),
+				 errhint("Every row of a partition must carry the same total.")));
+	if (*isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("apportion weight must not be null"),
+				 errdetail("Row " INT64_FORMAT " of the window partition has a null weight.",
+						   pos + 1),
+				 errhint("Use coalesce(weight, 0) to give a row without a weight nothing.")));
+	return value;
+}
+
+/* Report a weight that does not fit int64 at the given scale */
+static void
+report_weight_out_of_range(Numeric weight, int scale, int64 pos, bool common)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("apportion weight is out of range"),
+			 common ?
+			 errdetail("Row " INT64_FORMAT " of the window partition has weight %s, which does not fit a 64-bit integer at %d decimal places, the most of any weight of the partition.",
+					   pos + 1, numeric_text(weight), scale) :
+			 errdetail("Row " INT64_FORMAT " of the window partition has weight %s, which does not fit a 64-bit integer at %d decimal places.",
+					   pos + 1, numeric_text(weight), scale),
+			 errhint("Only the ratios of the weights matter: scale them down or round them to fewer decimal places.")));
+}
+
+/*
+ * Check one weight (finite, not negative, at most 18 significant decimals)
+ * and return it as an integer at its own scale, which goes to *scale.
+ */
+static int64
+weight_to_scaled(Numeric weight, int64 pos, Numeric zero, Numeric limit,
+				 int *scale)
+{
+	Numeric		scaled;
+	bool		have_error = false;
+
+	if (numeric_is_nan(weight) || numeric_is_inf(weight))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("apportion weight must be a finite number"),
+				 errdetail("Row " INT64_FORMAT " of the window partition has weight %s.",
+						   pos + 1, numeric_text(weight))));
+
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(weight),
+										  NumericGetDatum(zero))) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("apportion weight must not be negative"),
+				 errdetail("Row " INT64_FORMAT " of the window partition has weight %s.",
+						   pos + 1, numeric_text(weight)),
+				 errhint("Weights are shares of the total; give a row that gets nothing weight 0.")));
+
+	*scale = DatumGetInt32(DirectFunctionCall1(numeric_min_scale,
+											   NumericGetDatum(weight)));
+	if (*scale > APPORTION_MAX_WEIGHT_SCALE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("apportion weight has too many decimal places"),
+				 errdetail("Row " INT64_FORMAT " of the window partition has weight %s with %d decimal places; at most %d are supported.",
+						   pos + 1, numeric_text(weight), *scale,
+						   APPORTION_MAX_WEIGHT_SCALE),
+				 errhint("Only the ratios of the weights matter: round them, e.g. with round(weight, 10), or scale them up.")));
+
+	/* weight × 10^scale is an integer; it must not exceed int64 */
+	scaled = numeric_mul_opt_error(weight,
+								   int64_to_numeric(power_of_ten(*scale)),
+								   &have_error);
+	if (have_error ||
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(scaled),
+										  NumericGetDatum(limit))) > 0)
+		report_weight_out_of_range(weight, *scale, pos, false);
+
+	return DatumGetInt64(DirectFunctionCall1(numeric_int8,
+											 NumericGetDatum(scaled)));
+}
+
+/* qsort order of the rows that compete for a left-over øre: best first */
+static int
+compare_rows(const void *a, const void *b)
+{
+	const ApportionRow *ra = (const ApportionRow *) a;
+	const ApportionRow *rb = (const ApportionRow *) b;
+
+	if (ra->remainder != rb->remainder)
+		return ra->remainder > rb->remainder ? -1 : 1;
+	if (ra->weight != rb->weight)
+		return ra->weight > rb->weight ? -1 : 1;
+	if (ra->position != rb->position)
+		return ra->position < rb->position ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Read the whole partition, validate it and store every row's part in
+ * state->parts (allocated in the partition's memory context).
+ *
+ * The partition is read once, forwards: rewinding a tuplestore that has
+ * spilled to disk is slow.  Each weight is kept as an integer at its own
+ * scale and brought to the common scale afterwards.
+ */
+static void
+compute_parts(WindowObject winobj, ApportionState *state)
+{
+	/* partition-local memory lives in the context reset with the partition */
+	MemoryContext partcxt = GetMemoryChunkContext(state);
+	MemoryContext callcxt = CurrentMemoryContext;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+	int64		nrows;
+	int64		pos;
+	bool		isnull;
+	Numeric		first_total;
+	Numeric		zero;
+	Numeric		limit;
+	int64		total;
+	int64		magnitude;
+	int64	   *weights;
+	uint8	   *scales;
+	int			common_scale = 0;
+	int128		weight_sum = 0;
+	int128		floor_sum = 0;
+	int128		leftover;
+	ApportionRow *rows;
+	int64		ncompeting = 0;
+
+	nrows = WinGetPartitionRowCount(winobj);
+	if (nrows < 1)
+		elog(ERROR, "apportion: called on an empty partition");
+	if (nrows > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("apportion window partition is too large"),
+				 errdetail("The partition has " INT64_FORMAT " rows; at most %d are supported.",
+						   nrows, PG_INT32_MAX)));
+
+	zero = int64_to_numeric(0);
+	limit = int64_to_numeric(PG_INT64_MAX);
+	weights = (int64 *) MemoryContextAllocHuge(callcxt, sizeof(int64) * nrows);
+	scales = (uint8 *) MemoryContextAllocHuge(callcxt, sizeof(uint8) * nrows);
+
+	/* Per-row scratch (detoasted values, numeric temporaries) */
+	rowcxt = AllocSetContextCreate(callcxt, "apportion row",
+								   ALLOCSET_SMALL_SIZES);
+
+	/* The total of the first row, as an exact copy and in øre */
+	first_total = DatumGetNumericCopy(partition_arg(winobj, ARG_TOTAL, 0,
+													&isnull));
+	total = numeric_to_scaled(first_total, AMOUNT_SCALE, "apportion total");
+	if (total == PG_INT64_MIN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("apportion total is out of range"),
+				 errdetail("The magnitude of the total times 100 must fit a 64-bit integer.")));
+	magnitude = total < 0 ? -total : total;
+
+	/* Every total must equal the first; every weight must be valid */
+	for (pos = 0; pos < nrows; pos++)
+	{
+		Numeric		row_total;
+		Numeric		weight;
+		int			scale;
+
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+
+		row_total = DatumGetNumeric(partition_arg(winobj, ARG_TOTAL, pos,
+												  &isnull));
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+											  NumericGetDatum(row_total),
+											  NumericGetDatum(first_total))) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("apportion total must be the same on every row of the window partition"),
+					 errdetail("Row 1 of the window partition has total %s, but row " INT64_FORMAT " has %s.",
+							   numeric_text(first_total), pos + 1,
+							   numeric_text(row_total)),
+					 errhint("Partition the window by what identifies the total, e.g. OVER (PARTITION BY invoice_id).")));
+
+		weight = DatumGetNumeric(partition_arg(winobj, ARG_WEIGHT, pos,
+											   &isnull));
+		weights[pos] = weight_to_scaled(weight, pos, zero, limit, &scale);
+		scales[pos] = (uint8) scale;
+		if (scale > common_scale)
+			common_scale = scale;
+
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextDelete(rowcxt);
+
+	/*
+	 * No row is read again: move this function's mark to the end of the
+	 * partition once, so that the tuplestore need not keep rows for it.
+	 */
+	WinSetMarkPosition(winobj, nrows - 1);
+
+	/* Bring every weight to the common scale and sum them */
+	for (pos = 0; pos < nrows; pos++)
+	{
+		int64		rescaled;
+
+		if (scales[pos] < common_scale)
+		{
+			if (pg_mul_s64_overflow(weights[pos],
+									power_of_ten(common_scale - scales[pos]),
+									&rescaled))
+				report_weight_out_of_range(scaled_to_numeric(weights[pos],
+															 scales[pos]),
+										   common_scale, pos, true);
+			weights[pos] = rescaled;
+		}
+
+		/* fewer than 2^31 weights below 2^63 sum to less than 2^94 */
+		weight_sum += weights[pos];
+	}
+	pfree(scales);
+
+	state->parts = (int64 *) MemoryContextAllocHuge(partcxt,
+													sizeof(int64) * nrows);
+	state->nrows = nrows;
+
+	if (magnitude == 0)
+	{
+		memset(state->parts, 0, sizeof(int64) * nrows);
+		pfree(weights);
+		state->computed = true;
+		return;
+	}
+	if (weight_sum == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DIVISION_BY_ZERO),
+				 errmsg("cannot apportion a non-zero total over a total weight of zero"),
+				 errdetail("The total is %s, but every weight of the window partition is 0.",
+						   numeric_text(first_total)),
+				 errhint("Give at least one row a positive weight.")));
+
+	/*
+	 * Floor of each quota, in int128: magnitude × weight < 2^63 × 2^63 =
+	 * 2^126; each quotient is at most the magnitude, and so is their sum.
+	 */
+	rows = (ApportionRow *) MemoryContextAllocHuge(callcxt,
+												   sizeof(ApportionRow) * nrows);
+	for (pos = 0; pos < nrows; pos++)
+	{
+		int128		product = (int128) magnitude * weights[pos];
+		int128		quotient = product / weight_sum;
+		int128		remainder = product % weight_sum;
+
+		state->parts[pos] = (int64) quotient;
+		floor_sum += quotient;
+		if (remainder > 0)
+		{
+			rows[ncompeting].remainder = remainder;
+			rows[ncompeting].weight = weights[pos];
+			rows[ncompeting].position = pos;
+			ncompeting++;
+		}
+	}
+
+	/*
+	 * The øre left over are the sum of the fractional parts of the quotas,
+	 * each below 1, so there are fewer of them than rows with a remainder.
+	 */
+	leftover = (int128) magnitude - floor_sum;
+	if (leftover < 0 || (leftover > 0 && leftover >= ncompeting))
+		elog(ERROR, "apportion: " INT64_FORMAT " units left over for " INT64_FORMAT " remainders",
+			 (int64) leftover, ncompeting);
+
+	if (leftover > 0)
+	{
+		int64		i;
+
+		qsort(rows, ncompeting, sizeof(ApportionRow), compare_rows);
+		for (i = 0; i < (int64) leftover; i++)
+			state->parts[rows[i].position]++;
+	}
+
+	/* A negative total is split as the mirror image of its magnitude */
+	if (total < 0)
+	{
+		for (pos = 0; pos < nrows; pos++)
+			state->parts[pos] = -state->parts[pos];
+	}
+
+	pfree(rows);
+	pfree(weights);
+	state->computed = true;
+}
+
+/*
+ * apportion(total numeric, weight numeric) OVER (...): this row's part of
+ * the partition's total, in DKK at two decimals.
+ */
+PG_FUNCTION_INFO_V1(apportion);
+
+Datum
+apportion(PG_FUNCTION_ARGS)
+{
+	WindowObject winobj = PG_WINDOW_OBJECT();
+	ApportionState *state;
+	int64		curpos;
+
+	state = (ApportionState *)
+		WinGetPartitionLocalMemory(winobj, sizeof(ApportionState));
+	if (!state->computed)
+		compute_parts(winobj, state);
+
+	curpos = WinGetCurrentPosition(winobj);
+	if (curpos < 0 || curpos >= state->nrows)
+		elog(ERROR, "apportion: current row " INT64_FORMAT " is outside its partition of " INT64_FORMAT " rows",
+			 curpos + 1, state->nrows);
+
+	PG_RETURN_NUMERIC(scaled_to_numeric(state->parts[curpos], AMOUNT_SCALE));
+}

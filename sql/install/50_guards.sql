@@ -274,3 +274,32 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+/* DROP EXTENSION would take the ledgers with it, silently: refuse that
+ * while they hold data, unless the administrator says so for the session. */
+CREATE FUNCTION @extschema@.guard_drop_extension()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF tg_tag IN ('DROP EXTENSION', 'DROP SCHEMA')
+	   AND current_query() ~* 'afregning'
+	   AND current_setting('afregning.allow_drop', true) IS DISTINCT FROM 'on'
+	   AND (EXISTS (SELECT 1 FROM @extschema@.cost_entry)
+			OR EXISTS (SELECT 1 FROM @extschema@.usage_batch)
+			OR EXISTS (SELECT 1 FROM @extschema@.price_announcement)) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = 'refusing to drop afregning while its ledgers hold data',
+			DETAIL = 'Dropping the extension deletes every cost entry, usage row, invoice and carry-forward.',
+			HINT = 'Take a pg_dump first, then SET afregning.allow_drop = on in the same session.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.guard_drop_extension() IS
+	'Event trigger: refuses DROP EXTENSION afregning (or DROP SCHEMA afregning) while the ledgers hold data, unless afregning.allow_drop = on';
+
+CREATE EVENT TRIGGER afregning_guard_drop ON ddl_command_start
+	WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
+	EXECUTE FUNCTION @extschema@.guard_drop_extension();
