@@ -125,7 +125,8 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.usage_route(@extschema@.system_class, @extschema@.billing_method),
 	@extschema@.baseline_applies(@extschema@.system_class, @extschema@.platform),
 	@extschema@.tariff_effective_month(date), @extschema@.month_tariff(date, date),
-	@extschema@.rated_usage(integer), @extschema@.per_call_lines(date)
+	@extschema@.rated_usage(integer), @extschema@.per_call_lines(date),
+	@extschema@.what_if_price(integer, jsonb, bigint), @extschema@.forecast_price(integer)
 	TO afregning_admin, afregning_reader, afregning_municipality;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.announce_price(integer), @extschema@.close_year(integer),
