@@ -24,6 +24,23 @@ $$;
 COMMENT ON FUNCTION @extschema@.year_status(integer) IS
 	'Status of a billing year; a year without a billing_year row counts as open (SPEC S7)';
 
+CREATE FUNCTION @extschema@.restoring()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	/*
+	 * pg_dump scripts set row_security = off; a superuser session with it off
+	 * is replaying a dump, in which announced and closed years arrive before
+	 * their population and entries.  The append-only triggers stay on.
+	 */
+	SELECT current_setting('row_security') = 'off'
+	   AND coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+					 WHERE r.rolname = current_user), false)
+$$;
+COMMENT ON FUNCTION @extschema@.restoring() IS
+	'Whether this session replays a dump (superuser with row_security = off, as pg_dump scripts set it): the lifecycle guards then let rows of locked years in, in dump order';
+
 /* Raise the standard refusal for a change to a locked year. */
 CREATE FUNCTION @extschema@.refuse_locked_year(p_year integer, p_what text, p_hint text)
 RETURNS void
@@ -47,6 +64,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	IF @extschema@.restoring() THEN
+		RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+	END IF;
 	IF TG_OP <> 'INSERT' AND @extschema@.year_status(OLD.year) <> 'open' THEN
 		PERFORM @extschema@.refuse_locked_year(OLD.year, 'population',
 			'Population is locked when the price is announced; a later count belongs to a later year.');
@@ -69,6 +89,9 @@ AS $$
 DECLARE
 	st @extschema@.year_status := @extschema@.year_status(NEW.year);
 BEGIN
+	IF @extschema@.restoring() THEN
+		RETURN NEW;
+	END IF;
 	IF NEW.basis = 'expected' AND st <> 'open' THEN
 		PERFORM @extschema@.refuse_locked_year(NEW.year, 'expected costs',
 			'The price of an announced year never changes (budget certainty); budget the cost in an open year or book it as an actual cost.');
@@ -98,6 +121,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	IF @extschema@.restoring() THEN
+		RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+	END IF;
 	IF TG_OP <> 'INSERT' AND @extschema@.year_status(OLD.year) = 'closed' THEN
 		PERFORM @extschema@.refuse_locked_year(OLD.year, 'baseline',
 			'Baselines were applied when the year was closed.');
@@ -132,6 +158,9 @@ DECLARE
 	last_closed integer := (SELECT max(y.year) FROM @extschema@.billing_year y WHERE y.status = 'closed');
 	d date;
 BEGIN
+	IF @extschema@.restoring() THEN
+		RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+	END IF;
 	FOREACH d IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.valid_from END,
 							 CASE WHEN TG_OP <> 'DELETE' THEN NEW.valid_from END]
 	LOOP
@@ -155,6 +184,9 @@ AS $$
 DECLARE
 	closed_year integer;
 BEGIN
+	IF @extschema@.restoring() THEN
+		RETURN NULL;
+	END IF;
 	/* one check per statement, not per row: a load is millions of rows */
 	SELECT y.year INTO closed_year
 	  FROM @extschema@.billing_year y
@@ -179,6 +211,15 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	IF TG_OP = 'INSERT' THEN
+		IF NEW.status <> 'open' AND NOT @extschema@.restoring() THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('billing year %s must start open, not %s', NEW.year, NEW.status),
+				HINT = 'Use afregning.announce_price() and afregning.close_year().';
+		END IF;
+		RETURN NEW;
+	END IF;
 	IF TG_OP = 'DELETE' THEN
 		IF OLD.status <> 'open' THEN
 			PERFORM @extschema@.refuse_locked_year(OLD.year, 'billing year',
@@ -192,9 +233,24 @@ BEGIN
 			MESSAGE = 'the year of a billing year cannot change',
 			HINT = 'Create a new billing year instead.';
 	END IF;
+	/*
+	 * Anyone can set the transition flag, so it is not enough on its own: a
+	 * status moves one step forward only, after that step's ledger row exists.
+	 */
 	IF (NEW.status, NEW.announced_at, NEW.closed_at)
 	   IS DISTINCT FROM (OLD.status, OLD.announced_at, OLD.closed_at)
-	   AND current_setting('afregning.transition', true) IS DISTINCT FROM NEW.year::text THEN
+	   AND (current_setting('afregning.transition', true) IS DISTINCT FROM NEW.year::text
+			OR NOT CASE
+				WHEN OLD.status = 'open' AND NEW.status = 'announced'
+					THEN NEW.closed_at IS NULL
+						 AND EXISTS (SELECT 1 FROM @extschema@.price_announcement a
+									 WHERE a.year = NEW.year)
+				WHEN OLD.status = 'announced' AND NEW.status = 'closed'
+					THEN NEW.announced_at IS NOT DISTINCT FROM OLD.announced_at
+						 AND EXISTS (SELECT 1 FROM @extschema@.year_close c
+									 WHERE c.year = NEW.year)
+				ELSE false
+			   END) THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'object_not_in_prerequisite_state',
 			MESSAGE = format('status of billing year %s cannot be set directly', NEW.year),
@@ -218,19 +274,38 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	/* a restored dump brings its partitions along */
+	IF to_regclass(format('%I.%I', '@extschema@', 'usage_y' || NEW.year)) IS NOT NULL THEN
+		RETURN NULL;
+	END IF;
 	/* the partition belongs to the extension's owner, like its parent */
 	EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.usage FOR VALUES FROM (%L) TO (%L)',
-				   '@extschema@', 'usage_' || NEW.year, '@extschema@',
+				   '@extschema@', 'usage_y' || NEW.year, '@extschema@',
 				   make_date(NEW.year, 1, 1), make_date(NEW.year + 1, 1, 1));
-	EXECUTE format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', '@extschema@', 'usage_' || NEW.year);
-	EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', '@extschema@', 'usage_' || NEW.year);
+	EXECUTE format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', '@extschema@', 'usage_y' || NEW.year);
+	EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', '@extschema@', 'usage_y' || NEW.year);
+	/*
+	 * Row triggers are cloned to the partition, statement triggers are not:
+	 * a TRUNCATE or INSERT naming the partition itself must be guarded too.
+	 */
+	EXECUTE format('CREATE TRIGGER usage_no_truncate BEFORE TRUNCATE ON %I.%I '
+				   'FOR EACH STATEMENT EXECUTE FUNCTION %I.refuse_ledger_change()',
+				   '@extschema@', 'usage_y' || NEW.year, '@extschema@');
+	EXECUTE format('CREATE TRIGGER usage_guard AFTER INSERT ON %I.%I '
+				   'REFERENCING NEW TABLE AS new_rows '
+				   'FOR EACH STATEMENT EXECUTE FUNCTION %I.guard_usage()',
+				   '@extschema@', 'usage_y' || NEW.year, '@extschema@');
+	EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER usage_no_truncate',
+				   '@extschema@', 'usage_y' || NEW.year);
+	EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER usage_guard',
+				   '@extschema@', 'usage_y' || NEW.year);
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_usage_partition() IS
 	'Trigger: creates the usage partition of a new billing year (usage is partitioned by year)';
 
-CREATE TRIGGER billing_year_guard BEFORE UPDATE OR DELETE ON @extschema@.billing_year
+CREATE TRIGGER billing_year_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.billing_year
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_billing_year();
 CREATE TRIGGER billing_year_partition AFTER INSERT ON @extschema@.billing_year
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.create_usage_partition();
