@@ -1,0 +1,180 @@
+--
+-- Settlement end to end on a tiny data set: budget, preview and announce a
+-- buffet price, quarterly installments, per-call billing (twice, and after
+-- late usage), closing the year, and the dashboard views.
+--
+-- Everything runs in one transaction that is rolled back at the end, so
+-- the database is left as it was; ON_ERROR_ROLLBACK keeps the transaction
+-- alive after the refusals shown.
+--
+\set SHOW_CONTEXT never
+\set ON_ERROR_ROLLBACK on
+BEGIN;
+SET LOCAL search_path = afregning, public;
+SET LOCAL datestyle = 'ISO, YMD';
+
+-- Reference data: three municipalities, three consumer systems, two services.
+INSERT INTO municipality (code, name, region) VALUES
+    ('101', 'København', 'Hovedstaden'),
+    ('147', 'Frederiksberg', 'Hovedstaden'),
+    ('151', 'Ballerup', 'Hovedstaden');
+INSERT INTO consumer_system (code, name, class) VALUES
+    ('ESDH', 'Kommunalt ESDH', 'municipal'),
+    ('KY', 'Kommunernes Ydelsessystem', 'monopoly_break'),
+    ('UDK-PENSION', 'UDK Pension', 'udk');
+INSERT INTO service (code, name, platform, funding, billing) VALUES
+    ('CPR', 'CPR-opslag', 'serviceplatform', 'ordered', 'per_call'),
+    ('CVR', 'CVR-opslag', 'serviceplatform', 'ordered', 'pool');
+-- CVR was ordered by ESDH and KY in equal shares.
+INSERT INTO service_order (service_code, system_code, share) VALUES
+    ('CVR', 'ESDH', 1), ('CVR', 'KY', 1);
+INSERT INTO tariff (service_code, valid_from, unit_price) VALUES
+    ('CPR', '2024-01-01', 0.0125),
+    ('CVR', '2024-01-01', 0.0400);
+-- The infrastructure price (R11): 25.00 per citizen, 12.50 above 150,000.
+INSERT INTO charge_schedule (schedule_code, valid_from_year, from_citizens, rate) VALUES
+    ('infrastructure', 2020, 0, 25.00),
+    ('infrastructure', 2020, 150000, 12.50);
+
+INSERT INTO billing_year (year) VALUES (2024), (2025);
+
+-- Budget of 2024. Operations of CVR split 1:1: ESDH's half (municipal) is
+-- pool-funded, KY's half (monopoly-break) is KY's own; establishment is KY's.
+-- Expected pool = 1,500,000.00 + 300,000.00 + 100,000.00 = 1,900,000.00.
+INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, system_code, amount) VALUES
+    ('2024-budget-support', 2024, 'support_admin', 'expected', NULL, NULL, 1500000.00),
+    ('2024-budget-cvr-ops', 2024, 'operations', 'expected', 'CVR', NULL, 600000.00),
+    ('2024-budget-devpool', 2024, 'development_pool', 'expected', NULL, NULL, 100000.00),
+    ('2024-budget-cvr-est', 2024, 'establishment', 'expected', 'CVR', 'KY', 50000.00);
+
+-- Population, first without Ballerup.
+INSERT INTO population (year, municipality_code, citizens) VALUES
+    (2024, '101', 600000), (2024, '147', 100003);
+
+-- Preview: no citizens of 151 yet, 700,003 citizens:
+-- 1,900,000.00 / 700,003 = 2.71427... -> 2.71
+SELECT * FROM preview_price(2024);
+
+-- Refused: the price cannot be announced without every municipality's population.
+SELECT announce_price(2024);
+SELECT :'LAST_ERROR_SQLSTATE';
+
+INSERT INTO population (year, municipality_code, citizens) VALUES (2024, '151', 50001);
+
+-- 750,004 citizens: 1,900,000.00 / 750,004 = 2.5333198... -> 2.53;
+-- billed 2.53 x 750,004 = 1,897,510.12; the residual 2,489.88 is carried
+-- forward at close.
+SELECT * FROM explain_price(2024) ORDER BY line;
+
+SELECT announce_price(2024);
+-- A second announcement posts nothing and returns the locked price.
+SELECT announce_price(2024);
+
+-- Refused: the price of an announced year never changes.
+INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount)
+VALUES ('2024-budget-late', 2024, 'support_admin', 'expected', 10000.00);
+SELECT :'LAST_ERROR_SQLSTATE';
+
+-- Quarterly installments, Q1 first on ties:
+-- 101: 2.53 x 600,000 = 1,518,000.00 -> 4 x 379,500.00
+-- 147: 2.53 x 100,003 =   253,007.59 -> 25,300,759 øre / 4 = 6,325,189 r 3:
+--      Q1-Q3 63,251.90, Q4 63,251.89
+-- 151: 2.53 x  50,001 =   126,502.53 -> 12,650,253 øre / 4 = 3,162,563 r 1:
+--      Q1 31,625.64, Q2-Q4 31,625.63
+SELECT municipality_code, quarter, due_date, amount
+  FROM installment WHERE year = 2024 ORDER BY municipality_code, quarter;
+
+-- Usage of January 2024.
+-- CPR: 101 1,001 calls x 0.0125 = 12.5125 -> 12.51; 147 ESDH 333 + KY 333
+-- = 666 x 0.0125 = 8.325 -> 8.33 (one rounding per line; per row it would be
+-- 333 x 0.0125 = 4.1625 -> 4.16 twice = 8.32); UDK-PENSION's 4,000 calls are
+-- its own (4,000 x 0.0125 = 50.00), never a municipality's.
+-- CVR: ESDH 10,000 x 0.04 = 400.00 pool; UDK-PENSION 2,500 x 0.04 = 100.00 system.
+INSERT INTO usage_batch (batch_key) VALUES ('2024-01-a');
+INSERT INTO usage (period, municipality_code, system_code, service_code, calls, batch_key) VALUES
+    ('2024-01-01', '101', 'ESDH', 'CPR', 1001, '2024-01-a'),
+    ('2024-01-01', '147', 'ESDH', 'CPR', 333, '2024-01-a'),
+    ('2024-01-01', '147', 'KY', 'CPR', 333, '2024-01-a'),
+    ('2024-01-01', '151', 'UDK-PENSION', 'CPR', 4000, '2024-01-a'),
+    ('2024-01-01', '101', 'ESDH', 'CVR', 10000, '2024-01-a'),
+    ('2024-01-01', '147', 'UDK-PENSION', 'CVR', 2500, '2024-01-a');
+
+SELECT * FROM bill_direct('2024-01-01') ORDER BY municipality_code, service_code, unit_price;
+-- Run again: nothing new to post.
+SELECT * FROM bill_direct('2024-01-01') ORDER BY municipality_code, service_code, unit_price;
+
+-- Refused: a month is given by its first day.
+SELECT * FROM bill_direct('2024-01-15');
+SELECT :'LAST_ERROR_SQLSTATE';
+
+-- The February delivery brings late usage for January: 147 now has 667
+-- calls x 0.0125 = 8.3375 -> 8.34, an adjustment of 8.34 - 8.33 = 0.01;
+-- 151 is new: 40 x 0.0125 = 0.50. February itself: 101 800 x 0.0125 = 10.00,
+-- not billed before the close.
+INSERT INTO usage_batch (batch_key) VALUES ('2024-02-a');
+INSERT INTO usage (period, municipality_code, system_code, service_code, calls, batch_key) VALUES
+    ('2024-01-01', '147', 'ESDH', 'CPR', 1, '2024-02-a'),
+    ('2024-01-01', '151', 'ESDH', 'CPR', 40, '2024-02-a'),
+    ('2024-02-01', '101', 'ESDH', 'CPR', 800, '2024-02-a');
+
+SELECT * FROM bill_direct('2024-01-01') ORDER BY municipality_code, service_code, unit_price;
+
+-- Actual costs of 2024. Establishment of CVR 45,000.01 over ESDH 1 : KY 1:
+-- 4,500,001 øre / 2 = 2,250,000 r 1 each, the øre to the earlier key ESDH.
+INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, system_code, amount) VALUES
+    ('2024-support', 2024, 'support_admin', 'actual', NULL, NULL, 1480000.00),
+    ('2024-cvr-ops', 2024, 'operations', 'actual', 'CVR', NULL, 600000.00),
+    ('2024-devpool', 2024, 'development_pool', 'actual', NULL, NULL, 100000.00),
+    ('2024-cvr-est', 2024, 'establishment', 'actual', 'CVR', NULL, 45000.01),
+    ('2024-cpr-data', 2024, 'data_consumption', 'actual', 'CPR', NULL, 900.00),
+    ('2024-udk-data', 2024, 'data_consumption', 'actual', 'CVR', 'UDK-PENSION', 1000.00);
+
+-- Close 2024: February's per-call charge is posted first (S9).
+-- actual pool = 1,480,000.00 + 300,000.00 + 100,000.00 + CVR usage 400.00
+--             = 1,880,400.00
+-- difference  = 1,880,400.00 + 0.00 - 1,897,510.12 = -17,110.12, into 2026
+SELECT close_year(2024);
+-- A second close posts nothing and returns the same difference.
+SELECT close_year(2024);
+
+-- Refused: 2025 cannot be closed before its price is announced.
+SELECT close_year(2025);
+SELECT :'LAST_ERROR_SQLSTATE';
+
+-- Every direct charge line posted, in posting order.
+SELECT month, municipality_code, service_code, unit_price, calls, amount, kind
+  FROM direct_charge_line ORDER BY line_id;
+
+-- 2026 was created by the carry-forward; open years show a live preview
+-- (no population yet, so no price).
+SELECT year, status, expected_pool, carry_in, pool, citizens, price
+  FROM buffet_price ORDER BY year;
+
+SELECT from_year, to_year, actual_pool, carry_in, billed, difference
+  FROM carry_forward ORDER BY from_year;
+
+-- Actual data consumption: municipality = 900.00 + per-call usage
+-- (12.51 + 8.34 + 0.50 + 10.00 = 31.35) = 931.35; pool = CVR usage 400.00;
+-- system = 1,000.00 + UDK-PENSION usage 50.00 + 100.00 = 1,150.00.
+-- Establishment 45,000.01 all system; operations 300,000.00 pool and system.
+SELECT year, basis, cost_type, route, amount
+  FROM cost_breakdown ORDER BY year, basis, cost_type, route;
+
+SELECT month, payer_kind, payer_code, service_code, calls, amount
+  FROM direct_charge ORDER BY month, payer_kind, payer_code, service_code;
+
+-- ESDH pays its 22,500.01 share of CVR's establishment, KY 22,500.00 and its
+-- operations share; UDK-PENSION its own data consumption.
+SELECT year, basis, system_code, system_class, cost_type, amount
+  FROM system_charge ORDER BY year, basis, system_code, cost_type;
+
+-- 101: buffet 1,518,000.00; CPR 12.51 + 10.00 = 22.51;
+--      infrastructure 150,000 x 25.00 + 450,000 x 12.50 = 9,375,000.00
+--      total 10,893,022.51
+-- 147: 253,007.59 + 8.34 + 100,003 x 25.00 = 2,500,075.00 -> 2,753,090.93
+-- 151: 126,502.53 + 0.50 + 50,001 x 25.00 = 1,250,025.00 -> 1,376,528.03
+SELECT year, municipality_code, municipality_name, citizens, buffet_amount,
+       direct_amount, infrastructure_amount, total
+  FROM municipality_invoice ORDER BY year, municipality_code;
+
+ROLLBACK;
