@@ -240,14 +240,14 @@ BEGIN
 	/* the cost-type lines and carry_in add up exactly to the pool line */
 	RETURN QUERY
 	SELECT (row_number() OVER (ORDER BY ct))::integer, ct::text,
-		   coalesce((SELECT sum(x.amount) FROM (
+		   coalesce((SELECT sum(x.amount)::numeric(14,2) FROM (
 						SELECT l.amount FROM @extschema@.cost_line l
 						 WHERE st <> 'open' AND l.year = p_year AND l.basis = 'expected'
 						   AND l.route = 'pool' AND l.cost_type = ct
 						UNION ALL
 						SELECT a.amount FROM @extschema@.cost_allocation a
 						 WHERE st = 'open' AND a.year = p_year AND a.basis = 'expected'
-						   AND a.route = 'pool' AND a.cost_type = ct) x), 0)
+						   AND a.route = 'pool' AND a.cost_type = ct) x), 0.00)
 	  FROM unnest(enum_range(NULL::@extschema@.cost_type)) AS ct;
 	line := 8; item := 'carry_in'; amount := pv.carry_in; RETURN NEXT;
 	line := 9; item := 'pool'; amount := pv.pool; RETURN NEXT;
