@@ -39,6 +39,8 @@ RETURNS TABLE (route @extschema@.route, payer_code text, service_code text,
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+	/* a per-call service without a tariff is an error, never a silent 0 (§3) */
+	SELECT @extschema@.check_per_call_tariffs(make_date(p_year, 1, 1), make_date(p_year, 12, 1));
 	WITH tariff AS (
 		SELECT * FROM @extschema@.month_tariff(make_date(p_year, 1, 1), make_date(p_year, 12, 1))
 	),
