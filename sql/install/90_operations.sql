@@ -43,6 +43,7 @@ DECLARE
 	y integer := extract(year FROM p_period)::integer;
 	msg text;
 	state text;
+	before integer;
 BEGIN
 	IF p_job IS NULL OR p_job NOT IN ('bill_direct', 'announce_price', 'close_year', 'preview_price') THEN
 		RAISE EXCEPTION USING
@@ -75,11 +76,14 @@ BEGIN
 				SELECT count(*), sum(b.amount)::text INTO run.rows_posted, run.result
 				  FROM @extschema@.bill_direct(p_period) b;
 			WHEN 'announce_price' THEN
+				/* what this run posted: a repeated announcement posts nothing */
+				before := (SELECT count(*) FROM @extschema@.buffet_invoice i WHERE i.year = y);
 				run.result := @extschema@.announce_price(y)::text;
-				run.rows_posted := (SELECT count(*) FROM @extschema@.buffet_invoice i WHERE i.year = y);
+				run.rows_posted := (SELECT count(*) FROM @extschema@.buffet_invoice i WHERE i.year = y) - before;
 			WHEN 'close_year' THEN
+				before := (SELECT count(*) FROM @extschema@.usage_line u WHERE u.year = y);
 				run.result := @extschema@.close_year(y)::text;
-				run.rows_posted := (SELECT count(*) FROM @extschema@.usage_line u WHERE u.year = y);
+				run.rows_posted := (SELECT count(*) FROM @extschema@.usage_line u WHERE u.year = y) - before;
 			WHEN 'preview_price' THEN
 				run.result := (SELECT pv::text FROM @extschema@.preview_price(y) pv);
 				run.rows_posted := 0;

@@ -67,8 +67,7 @@ BEGIN
 			('installment', 'municipality_code'),
 			('schedule_charge', 'municipality_code'),
 			('direct_charge_line', 'municipality_code'),
-			('usage_line', 'CASE WHEN route = ''municipality'' THEN payer_code END'),
-			('municipality_role', 'municipality_code')) AS v(tab, col)
+			('usage_line', 'CASE WHEN route = ''municipality'' THEN payer_code END')) AS v(tab, col)
 	LOOP
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t.tab);
 		EXECUTE format('CREATE POLICY staff_all_rows ON @extschema@.%I '
@@ -79,6 +78,17 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+/* my_municipalities() reads the mapping, so its policy must not call it
+ * (that recursed without end): a municipality role sees the mapping rows
+ * of the roles it is a member of, which is all my_municipalities() needs. */
+ALTER TABLE @extschema@.municipality_role ENABLE ROW LEVEL SECURITY;
+CREATE POLICY staff_all_rows ON @extschema@.municipality_role
+	TO afregning_admin, afregning_reader USING (true) WITH CHECK (true);
+CREATE POLICY own_municipality ON @extschema@.municipality_role FOR SELECT
+	TO afregning_municipality
+	USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+				   WHERE r.rolname = role_name AND pg_catalog.pg_has_role(r.oid, 'MEMBER')));
 
 /* Settlements write the output ledgers as the extension owner: nobody
  * gets INSERT on those ledgers, so figures can only come from the engine. */
@@ -124,10 +134,15 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.graduated_charge(bigint, integer[], numeric[]),
 	@extschema@.usage_route(@extschema@.system_class, @extschema@.billing_method),
 	@extschema@.baseline_applies(@extschema@.system_class, @extschema@.platform),
-	@extschema@.tariff_effective_month(date), @extschema@.month_tariff(date, date),
-	@extschema@.rated_usage(integer), @extschema@.per_call_lines(date),
+	@extschema@.tariff_effective_month(date),
 	@extschema@.what_if_price(integer, jsonb, bigint), @extschema@.forecast_price(integer)
 	TO afregning_admin, afregning_reader, afregning_municipality;
+/* rating reads every municipality's usage and the baselines: staff only */
+GRANT EXECUTE ON FUNCTION
+	@extschema@.month_tariff(date, date),
+	@extschema@.rated_usage(integer), @extschema@.per_call_lines(date),
+	@extschema@.check_per_call_tariffs(date, date)
+	TO afregning_admin, afregning_reader;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.announce_price(integer), @extschema@.close_year(integer),
 	@extschema@.bill_direct(date), @extschema@.run_settlement(text, date),
