@@ -31,10 +31,9 @@ INSERT INTO service_order (service_code, system_code, share) VALUES
 INSERT INTO tariff (service_code, valid_from, unit_price) VALUES
     ('CPR', '2024-01-01', 0.0125),
     ('CVR', '2024-01-01', 0.0400);
--- The infrastructure price (R11): 25.00 per citizen, 12.50 above 150,000.
-INSERT INTO charge_schedule (schedule_code, valid_from_year, from_citizens, rate) VALUES
-    ('infrastructure', 2020, 0, 25.00),
-    ('infrastructure', 2020, 150000, 12.50);
+-- The infrastructure price (R11) comes seeded: 25.00 per citizen, 12.50 above 150,000.
+SELECT schedule_code, valid_from_year, from_citizens, rate
+  FROM charge_schedule ORDER BY valid_from_year, from_citizens;
 
 INSERT INTO billing_year (year) VALUES (2024), (2025);
 

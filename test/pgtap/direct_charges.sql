@@ -65,10 +65,9 @@ INSERT INTO population (year, municipality_code, citizens) VALUES
 INSERT INTO baseline (year, system_code, service_code, calls) VALUES
 	(2020, 'KY', 'BESKED', 1500);
 
-/* R11: the infrastructure price as data, and a newer flat schedule from 2022 */
+/* R11: the infrastructure price as data (seeded by CREATE EXTENSION with the
+ * published 2020 schedule), and a newer flat schedule from 2022 */
 INSERT INTO charge_schedule (schedule_code, valid_from_year, from_citizens, rate) VALUES
-	('infrastructure', 2020, 0, 25.00),
-	('infrastructure', 2020, 150000, 12.50),
 	('infrastructure', 2022, 0, 26.00);
 
 /* Expected costs of 2020:

@@ -83,8 +83,6 @@ INSERT INTO tariff (service_code, valid_from, unit_price) VALUES
 	('CPR', '2020-01-01', 0.2500), ('ADR', '2020-01-01', 0.0100);
 INSERT INTO baseline (year, system_code, service_code, calls) VALUES
 	(2021, 'KY', 'ADR', 100), (2022, 'KY', 'ADR', 100);
-INSERT INTO charge_schedule (schedule_code, valid_from_year, from_citizens, rate) VALUES
-	('infrastructure', 2020, 0, 25.00), ('infrastructure', 2020, 150000, 12.50);
 INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, amount) VALUES
 	('2021-E-ADM', 2021, 'support_admin', 'expected', NULL, 1000.00),
 	('2021-E-EST', 2021, 'establishment', 'expected', 'ADR', 300.00),

@@ -78,9 +78,6 @@ INSERT INTO service (code, name, platform, funding, billing) VALUES
 INSERT INTO tariff (service_code, valid_from, unit_price) VALUES
 	('CPR', '2020-01-01', 0.5000),
 	('SAG', '2020-01-01', 0.0100);
-INSERT INTO charge_schedule (schedule_code, valid_from_year, from_citizens, rate) VALUES
-	('infrastructure', 2020, 0, 25.00),
-	('infrastructure', 2020, 150000, 12.50);
 INSERT INTO billing_year (year) VALUES (2021), (2022);
 INSERT INTO population (year, municipality_code, citizens) VALUES
 	(2021, '101', 600000), (2021, '147', 100000), (2021, '751', 300000),
