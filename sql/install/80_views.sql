@@ -111,9 +111,9 @@ COMMENT ON COLUMN @extschema@.system_charge.amount IS 'Amount, DKK';
 CREATE VIEW @extschema@.municipality_invoice WITH (security_invoker = true) AS
 SELECT i.year, i.municipality_code, m.name AS municipality_name, i.citizens,
 	   i.amount AS buffet_amount,
-	   coalesce(d.amount, 0) AS direct_amount,
-	   coalesce(g.amount, 0) AS infrastructure_amount,
-	   i.amount + coalesce(d.amount, 0) + coalesce(g.amount, 0) AS total
+	   coalesce(d.amount, 0.00) AS direct_amount,
+	   coalesce(g.amount, 0.00) AS infrastructure_amount,
+	   i.amount + coalesce(d.amount, 0.00) + coalesce(g.amount, 0.00) AS total
   FROM @extschema@.buffet_invoice i
   JOIN @extschema@.municipality m ON m.code = i.municipality_code
   LEFT JOIN (SELECT extract(year FROM dl.month)::integer AS year, dl.municipality_code,
