@@ -17,9 +17,9 @@
 #include "fmgr.h"
 #include "utils/rel.h"
 
+/* Refuse UPDATE, DELETE and TRUNCATE of a ledger table. */
 PG_FUNCTION_INFO_V1(refuse_ledger_change);
 
-/* Refuse UPDATE, DELETE and TRUNCATE of a ledger table. */
 Datum
 refuse_ledger_change(PG_FUNCTION_ARGS)
 {

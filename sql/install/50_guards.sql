@@ -58,28 +58,31 @@ $$;
 COMMENT ON FUNCTION @extschema@.refuse_locked_year(integer, text, text) IS
 	'Raises the 55000 error for a change to an announced or closed year';
 
-CREATE FUNCTION @extschema@.guard_population()
+CREATE FUNCTION @extschema@.guard_year_rows()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	/* trigger arguments: the status from which rows lock, what they are, a hint */
+	locked_from @extschema@.year_status := TG_ARGV[0]::@extschema@.year_status;
+	y integer;
 BEGIN
 	IF @extschema@.restoring() THEN
 		RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 	END IF;
-	IF TG_OP <> 'INSERT' AND @extschema@.year_status(OLD.year) <> 'open' THEN
-		PERFORM @extschema@.refuse_locked_year(OLD.year, 'population',
-			'Population is locked when the price is announced; a later count belongs to a later year.');
-	END IF;
-	IF TG_OP <> 'DELETE' AND @extschema@.year_status(NEW.year) <> 'open' THEN
-		PERFORM @extschema@.refuse_locked_year(NEW.year, 'population',
-			'Population is locked when the price is announced; a later count belongs to a later year.');
-	END IF;
+	FOREACH y IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.year END,
+							 CASE WHEN TG_OP <> 'DELETE' THEN NEW.year END]
+	LOOP
+		IF y IS NOT NULL AND @extschema@.year_status(y) >= locked_from THEN
+			PERFORM @extschema@.refuse_locked_year(y, TG_ARGV[1], TG_ARGV[2]);
+		END IF;
+	END LOOP;
 	RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.guard_population() IS
-	'Trigger: population rows change only while their year is open';
+COMMENT ON FUNCTION @extschema@.guard_year_rows() IS
+	'Trigger: rows of a year (population, baselines) change only until the year reaches the status given as first trigger argument';
 
 CREATE FUNCTION @extschema@.guard_cost_entry()
 RETURNS trigger
@@ -114,29 +117,6 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.guard_cost_entry() IS
 	'Trigger: expected costs only for open years, actual costs only for open or announced years; establishment needs a payer';
-
-CREATE FUNCTION @extschema@.guard_baseline()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF @extschema@.restoring() THEN
-		RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-	END IF;
-	IF TG_OP <> 'INSERT' AND @extschema@.year_status(OLD.year) = 'closed' THEN
-		PERFORM @extschema@.refuse_locked_year(OLD.year, 'baseline',
-			'Baselines were applied when the year was closed.');
-	END IF;
-	IF TG_OP <> 'DELETE' AND @extschema@.year_status(NEW.year) = 'closed' THEN
-		PERFORM @extschema@.refuse_locked_year(NEW.year, 'baseline',
-			'Baselines were applied when the year was closed.');
-	END IF;
-	RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.guard_baseline() IS
-	'Trigger: baselines change only until their year is closed';
 
 CREATE FUNCTION @extschema@.tariff_effective_month(p_valid_from date)
 RETURNS date
@@ -310,11 +290,13 @@ CREATE TRIGGER billing_year_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschem
 CREATE TRIGGER billing_year_partition AFTER INSERT ON @extschema@.billing_year
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.create_usage_partition();
 CREATE TRIGGER population_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.population
-	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_population();
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_year_rows('announced', 'population',
+		'Population is locked when the price is announced; a later count belongs to a later year.');
 CREATE TRIGGER cost_entry_guard BEFORE INSERT ON @extschema@.cost_entry
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_cost_entry();
 CREATE TRIGGER baseline_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.baseline
-	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_baseline();
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_year_rows('closed', 'baseline',
+		'Baselines were applied when the year was closed.');
 CREATE TRIGGER tariff_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.tariff
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_tariff();
 CREATE TRIGGER usage_guard AFTER INSERT ON @extschema@.usage
