@@ -112,6 +112,15 @@ BEGIN
 			DETAIL = format('Service %s has no orderers and the entry names no consumer system.', NEW.service_code),
 			HINT = 'Establishment is paid by the ordering system(s): name the system or register the service''s orderers first.';
 	END IF;
+	/* a correction corrects a booked cost (an unknown key is the foreign key's to refuse) */
+	IF EXISTS (SELECT 1 FROM @extschema@.cost_entry c
+			   WHERE c.entry_key = NEW.corrects AND c.basis <> 'actual') THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'check_violation',
+			MESSAGE = format('entry "%s" cannot correct expected entry "%s"', NEW.entry_key, NEW.corrects),
+			DETAIL = 'A correction names the actual entry whose booked cost it corrects.',
+			HINT = 'A change of budget is a new expected entry of an open year.';
+	END IF;
 	RETURN NEW;
 END
 $$;
