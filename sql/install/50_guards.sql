@@ -26,7 +26,7 @@ COMMENT ON FUNCTION @extschema@.year_status(integer) IS
 
 CREATE FUNCTION @extschema@.restoring()
 RETURNS boolean
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	/*
@@ -44,7 +44,7 @@ COMMENT ON FUNCTION @extschema@.restoring() IS
 /* Raise the standard refusal for a change to a locked year. */
 CREATE FUNCTION @extschema@.refuse_locked_year(p_year integer, p_what text, p_hint text)
 RETURNS void
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

@@ -5,7 +5,7 @@
 
 CREATE FUNCTION @extschema@.check_per_call_tariffs(p_from date, p_to date)
 RETURNS void
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -36,7 +36,7 @@ CREATE FUNCTION @extschema@.rated_usage(p_year integer)
 RETURNS TABLE (route @extschema@.route, payer_code text, service_code text,
 			   period date, tariff_from date, unit_price numeric,
 			   calls bigint, amount numeric)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	/* a per-call service without a tariff is an error, never a silent 0 (§3) */

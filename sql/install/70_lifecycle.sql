@@ -53,7 +53,7 @@ CREATE FUNCTION @extschema@.preview_price(p_year integer,
 	OUT year integer, OUT expected_pool numeric, OUT carry_in numeric,
 	OUT pool numeric, OUT citizens bigint, OUT price numeric)
 RETURNS record
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -230,7 +230,7 @@ COMMENT ON FUNCTION @extschema@.close_year(integer) IS
 
 CREATE FUNCTION @extschema@.explain_price(p_year integer)
 RETURNS TABLE (line integer, item text, amount numeric)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

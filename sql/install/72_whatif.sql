@@ -10,7 +10,7 @@ CREATE FUNCTION @extschema@.what_if_price(p_year integer,
 	OUT year integer, OUT expected_pool numeric, OUT carry_in numeric,
 	OUT pool numeric, OUT citizens bigint, OUT price numeric, OUT price_change numeric)
 RETURNS record
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -64,7 +64,7 @@ COMMENT ON FUNCTION @extschema@.what_if_price(integer, jsonb, bigint) IS
 CREATE FUNCTION @extschema@.forecast_price(p_years integer DEFAULT 3)
 RETURNS TABLE (year integer, forecast_pool numeric, carry_in numeric, pool numeric,
 			   citizens bigint, price numeric)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$

@@ -7,7 +7,7 @@
 CREATE FUNCTION @extschema@.per_call_lines(p_month date)
 RETURNS TABLE (municipality_code text, service_code text, unit_price numeric,
 			   calls bigint, amount numeric)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT u.municipality_code, u.service_code, t.unit_price,
