@@ -34,24 +34,34 @@ COMMENT ON COLUMN @extschema@.carry_forward.billed IS 'Buffet invoices of from_y
 COMMENT ON COLUMN @extschema@.carry_forward.difference IS 'actual_pool + carry_in - billed, DKK';
 COMMENT ON COLUMN @extschema@.carry_forward.closed_at IS 'When from_year was closed';
 
+CREATE VIEW @extschema@.routed_cost WITH (security_invoker = true) AS
+/* routing fixed by announcement (expected) and close (actual) ... */
+SELECT l.year, l.cost_type, l.basis, l.route, l.payer_code, l.amount
+  FROM @extschema@.cost_line l
+UNION ALL
+/* ... and as it stands today for what is not fixed yet ... */
+SELECT a.year, a.cost_type, a.basis, a.route, a.payer_code, a.amount
+  FROM @extschema@.cost_allocation a
+ WHERE CASE a.basis WHEN 'expected' THEN @extschema@.year_status(a.year) = 'open'
+					ELSE @extschema@.year_status(a.year) <> 'closed' END
+UNION ALL
+/* ... plus rated usage of closed years, which is actual data consumption */
+SELECT u.year, 'data_consumption', 'actual', u.route, u.payer_code, u.amount
+  FROM @extschema@.usage_line u;
+COMMENT ON VIEW @extschema@.routed_cost IS
+	'Every cost on its route (omkostninger og hvem der bærer dem): cost entries as fixed at announcement and close, or as routed today while not yet fixed, and rated usage of closed years';
+COMMENT ON COLUMN @extschema@.routed_cost.year IS 'Billing year';
+COMMENT ON COLUMN @extschema@.routed_cost.cost_type IS 'Cost type (omkostningstype)';
+COMMENT ON COLUMN @extschema@.routed_cost.basis IS 'expected (forventet) or actual (faktisk)';
+COMMENT ON COLUMN @extschema@.routed_cost.route IS 'pool, system or municipality';
+COMMENT ON COLUMN @extschema@.routed_cost.payer_code IS 'Consumer system (route system) or municipality (per-call usage); null for the pool';
+COMMENT ON COLUMN @extschema@.routed_cost.amount IS 'Amount, DKK';
+
 CREATE VIEW @extschema@.cost_breakdown WITH (security_invoker = true) AS
-SELECT x.year, x.cost_type::text AS cost_type, x.basis::text AS basis,
-	   x.route::text AS route, sum(x.amount) AS amount
-  FROM (
-		/* routing fixed by announcement (expected) and close (actual) */
-		SELECT l.year, l.cost_type, l.basis, l.route, l.amount
-		  FROM @extschema@.cost_line l
-		UNION ALL
-		SELECT a.year, a.cost_type, a.basis, a.route, a.amount
-		  FROM @extschema@.cost_allocation a
-		 WHERE CASE a.basis WHEN 'expected' THEN @extschema@.year_status(a.year) = 'open'
-							ELSE @extschema@.year_status(a.year) <> 'closed' END
-		UNION ALL
-		/* rated usage of closed years is actual data consumption */
-		SELECT u.year, 'data_consumption', 'actual', u.route, u.amount
-		  FROM @extschema@.usage_line u
-	   ) x
- GROUP BY x.year, x.cost_type, x.basis, x.route;
+SELECT r.year, r.cost_type::text AS cost_type, r.basis::text AS basis,
+	   r.route::text AS route, sum(r.amount) AS amount
+  FROM @extschema@.routed_cost r
+ GROUP BY r.year, r.cost_type, r.basis, r.route;
 COMMENT ON VIEW @extschema@.cost_breakdown IS
 	'Costs by year, cost type, basis and route (figur 1: omkostningstyper og hvem der betaler): cost entries plus rated usage of closed years';
 COMMENT ON COLUMN @extschema@.cost_breakdown.year IS 'Billing year';
@@ -81,23 +91,12 @@ COMMENT ON COLUMN @extschema@.direct_charge.calls IS 'Calls charged';
 COMMENT ON COLUMN @extschema@.direct_charge.amount IS 'Amount charged, DKK (all postings and adjustments summed)';
 
 CREATE VIEW @extschema@.system_charge WITH (security_invoker = true) AS
-SELECT b.year, b.payer_code AS system_code, s.name AS system_name, s.class::text AS system_class,
-	   b.cost_type, b.basis, sum(b.amount) AS amount
-  FROM (
-		SELECT l.year, l.payer_code, l.cost_type::text AS cost_type, l.basis::text AS basis, l.amount
-		  FROM @extschema@.cost_line l WHERE l.route = 'system'
-		UNION ALL
-		SELECT a.year, a.payer_code, a.cost_type::text, a.basis::text, a.amount
-		  FROM @extschema@.cost_allocation a
-		 WHERE a.route = 'system'
-		   AND CASE a.basis WHEN 'expected' THEN @extschema@.year_status(a.year) = 'open'
-							ELSE @extschema@.year_status(a.year) <> 'closed' END
-		UNION ALL
-		SELECT u.year, u.payer_code, 'data_consumption', 'actual', u.amount
-		  FROM @extschema@.usage_line u WHERE u.route = 'system'
-	   ) b
-  JOIN @extschema@.consumer_system s ON s.code = b.payer_code
- GROUP BY b.year, b.payer_code, s.name, s.class, b.cost_type, b.basis;
+SELECT r.year, r.payer_code AS system_code, s.name AS system_name, s.class::text AS system_class,
+	   r.cost_type::text AS cost_type, r.basis::text AS basis, sum(r.amount) AS amount
+  FROM @extschema@.routed_cost r
+  JOIN @extschema@.consumer_system s ON s.code = r.payer_code
+ WHERE r.route = 'system'
+ GROUP BY r.year, r.payer_code, s.name, s.class, r.cost_type, r.basis;
 COMMENT ON VIEW @extschema@.system_charge IS
 	'Costs carried by consumer systems outside the pool (afregnes via anvendersystemet): establishment, operations of monopoly-break and UDK orders, own data consumption, baseline consumption, KOMBIT-project dissemination; expected and actual apart';
 COMMENT ON COLUMN @extschema@.system_charge.year IS 'Billing year';
