@@ -10,16 +10,30 @@ RETURNS TABLE (municipality_code text, service_code text, unit_price numeric,
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT u.municipality_code, u.service_code, t.unit_price,
-		   sum(u.calls)::bigint, @extschema@.rate(u.calls, t.unit_price)
-	  FROM @extschema@.usage u
-	  JOIN @extschema@.consumer_system c ON c.code = u.system_code
-	  JOIN @extschema@.service s ON s.code = u.service_code
-	  JOIN @extschema@.month_tariff(p_month, p_month) t
-		ON t.service_code = u.service_code AND t.period = u.period
-	 WHERE u.period = p_month
-	   AND @extschema@.usage_route(c.class, s.billing) = 'municipality'
-	 GROUP BY u.municipality_code, u.service_code, t.unit_price
+	WITH pair AS MATERIALIZED (
+		SELECT * FROM @extschema@.usage_pair() p WHERE p.per_call
+	),
+	tariff AS MATERIALIZED (
+		SELECT * FROM @extschema@.month_tariff(p_month, p_month)
+	),
+	/* one pass over the month: sums of the per-call services' calls */
+	raw AS (
+		SELECT u.municipality_code, u.system_code, u.service_code, sum(u.calls)::bigint AS calls
+		  FROM @extschema@.usage u
+		 WHERE u.period = p_month
+		   AND u.service_code IN (SELECT pair.service_code FROM pair)
+		 GROUP BY 1, 2, 3
+	)
+	SELECT r.municipality_code, r.service_code, t.unit_price,
+		   sum(r.calls)::bigint, @extschema@.rate(r.calls, t.unit_price)
+	  FROM raw r
+	  JOIN pair p ON p.system_code = r.system_code AND p.service_code = r.service_code
+	  JOIN tariff t ON t.service_code = r.service_code
+	 /* every per-call month needs a tariff, whoever carries the calls */
+	 WHERE CASE WHEN t.unit_price IS NULL
+				THEN @extschema@.refuse_missing_tariff(r.service_code, p_month)
+				ELSE p.route = 'municipality' END
+	 GROUP BY r.municipality_code, r.service_code, t.unit_price
 $$;
 COMMENT ON FUNCTION @extschema@.per_call_lines(date) IS
 	'Per-call charges a month''s usage gives now: one line per municipality, service and tariff, calls × tariff rounded once to øre';
@@ -39,7 +53,6 @@ BEGIN
 	END IF;
 	/* one run per month at a time; a second waits and then finds nothing new */
 	PERFORM pg_advisory_xact_lock(hashtext('afregning.bill_direct'), (extract(year FROM p_month) * 100 + extract(month FROM p_month))::integer);
-	PERFORM @extschema@.check_per_call_tariffs(p_month, p_month);
 
 	/* S10: post per key the difference between now and what was posted */
 	RETURN QUERY

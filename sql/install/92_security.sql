@@ -141,7 +141,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	@extschema@.month_tariff(date, date),
 	@extschema@.rated_usage(integer), @extschema@.per_call_lines(date),
-	@extschema@.check_per_call_tariffs(date, date)
+	@extschema@.usage_pair(), @extschema@.refuse_missing_tariff(text, date)
 	TO afregning_admin, afregning_reader;
 GRANT EXECUTE ON FUNCTION
 	@extschema@.announce_price(integer), @extschema@.close_year(integer),
