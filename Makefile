@@ -14,7 +14,8 @@ OBJS = \
 	src/apportion.o \
 	src/rating.o \
 	src/pricing.o \
-	src/ledger_guard.o
+	src/ledger_guard.o \
+	src/usage_guard.o
 
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

@@ -215,16 +215,14 @@ CREATE TABLE @extschema@.usage (
 	service_code		text COLLATE "C" NOT NULL,
 	calls				bigint NOT NULL,
 	batch_key			text COLLATE "C" NOT NULL,
-	CONSTRAINT usage_period_first_of_month CHECK (extract(day FROM period) = 1),
-	CONSTRAINT usage_calls_not_negative CHECK (calls >= 0),
-	CONSTRAINT usage_municipality_fkey FOREIGN KEY (municipality_code)
-		REFERENCES @extschema@.municipality (code),
-	CONSTRAINT usage_system_fkey FOREIGN KEY (system_code)
-		REFERENCES @extschema@.consumer_system (code),
-	CONSTRAINT usage_service_fkey FOREIGN KEY (service_code)
-		REFERENCES @extschema@.service (code),
-	CONSTRAINT usage_batch_fkey FOREIGN KEY (batch_key)
-		REFERENCES @extschema@.usage_batch (batch_key)
+	CONSTRAINT usage_calls_not_negative CHECK (calls >= 0)
+	/*
+	 * The references to municipality, consumer_system, service and
+	 * usage_batch, the first-of-month rule and the closed-year lock are the
+	 * CHECK constraint usage_row_valid, added with its C function in the
+	 * guards section: declarative foreign keys run a query per row and key,
+	 * which loads a year of usage fifty times slower than COPY.
+	 */
 ) PARTITION BY RANGE (period);
 COMMENT ON TABLE @extschema@.usage IS
 	'Monthly call counts (dataforbrug) per municipality, consumer system and service; append-only, partitioned by year (one partition per billing year, created with the year)';

@@ -165,34 +165,48 @@ $$;
 COMMENT ON FUNCTION @extschema@.guard_tariff() IS
 	'Trigger: tariffs cannot change for months of closed years, whose usage is already rated';
 
-CREATE FUNCTION @extschema@.guard_usage()
+CREATE FUNCTION @extschema@.usage_row_valid(period date, municipality_code text,
+	system_code text, service_code text, batch_key text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'usage_row_valid'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, text) IS
+	'Check of a usage row: known municipality, system, service and batch (else 23503), a first day of a month (23514), a year that is not closed (55000); raises the error itself, true otherwise. STABLE, not immutable: it reads the reference tables, from a per-command cache';
+
+/*
+ * A CHECK rather than a row trigger: COPY keeps inserting in batches. It
+ * is checked for new rows only; a closed year's rows would fail it, so it
+ * is never re-validated (partitions are created empty, dumps replay with
+ * the check stepping aside, see restoring()).
+ */
+ALTER TABLE @extschema@.usage ADD CONSTRAINT usage_row_valid
+	CHECK (@extschema@.usage_row_valid(period, municipality_code, system_code, service_code, batch_key));
+
+CREATE FUNCTION @extschema@.guard_usage_reference()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	closed_year integer;
+	/* trigger argument: the usage column that refers to this table's code */
+	referenced boolean;
 BEGIN
-	IF @extschema@.restoring() THEN
-		RETURN NULL;
+	IF TG_OP = 'UPDATE' AND NEW.code IS NOT DISTINCT FROM OLD.code THEN
+		RETURN NEW;
 	END IF;
-	/* one check per statement, not per row: a load is millions of rows */
-	SELECT y.year INTO closed_year
-	  FROM @extschema@.billing_year y
-	 WHERE y.status = 'closed'
-	   AND EXISTS (SELECT 1 FROM new_rows n
-				   WHERE n.period >= make_date(y.year, 1, 1)
-					 AND n.period < make_date(y.year + 1, 1, 1))
-	 LIMIT 1;
-	IF closed_year IS NOT NULL THEN
-		PERFORM @extschema@.refuse_locked_year(closed_year, 'usage',
-			'Usage of a closed year was rated at close; book a late cost as an actual data_consumption entry of an open year with "corrects" set.');
+	EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.usage WHERE %I = $1)', '@extschema@', TG_ARGV[0])
+	   INTO referenced USING OLD.code;
+	IF referenced THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'foreign_key_violation',
+			MESSAGE = format('%s %s is still referenced from usage', TG_TABLE_NAME, OLD.code),
+			HINT = 'Usage is append-only: codes with usage cannot be removed or renamed.';
 	END IF;
-	RETURN NULL;
+	RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.guard_usage() IS
-	'Statement trigger: usage of a closed year is refused';
+COMMENT ON FUNCTION @extschema@.guard_usage_reference() IS
+	'Trigger: a municipality, consumer system or service that usage refers to cannot be deleted or have its code changed (the referential half of the usage_row_valid check)';
 
 CREATE FUNCTION @extschema@.guard_billing_year()
 RETURNS trigger
@@ -280,13 +294,7 @@ BEGIN
 	EXECUTE format('CREATE TRIGGER usage_no_truncate BEFORE TRUNCATE ON %I.%I '
 				   'FOR EACH STATEMENT EXECUTE FUNCTION %I.refuse_ledger_change()',
 				   '@extschema@', 'usage_y' || NEW.year, '@extschema@');
-	EXECUTE format('CREATE TRIGGER usage_guard AFTER INSERT ON %I.%I '
-				   'REFERENCING NEW TABLE AS new_rows '
-				   'FOR EACH STATEMENT EXECUTE FUNCTION %I.guard_usage()',
-				   '@extschema@', 'usage_y' || NEW.year, '@extschema@');
 	EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER usage_no_truncate',
-				   '@extschema@', 'usage_y' || NEW.year);
-	EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER usage_guard',
 				   '@extschema@', 'usage_y' || NEW.year);
 	RETURN NULL;
 END
@@ -308,9 +316,12 @@ CREATE TRIGGER baseline_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.b
 		'Baselines were applied when the year was closed.');
 CREATE TRIGGER tariff_guard BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.tariff
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_tariff();
-CREATE TRIGGER usage_guard AFTER INSERT ON @extschema@.usage
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.guard_usage();
+CREATE TRIGGER municipality_usage_reference BEFORE UPDATE OR DELETE ON @extschema@.municipality
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_usage_reference('municipality_code');
+CREATE TRIGGER consumer_system_usage_reference BEFORE UPDATE OR DELETE ON @extschema@.consumer_system
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_usage_reference('system_code');
+CREATE TRIGGER service_usage_reference BEFORE UPDATE OR DELETE ON @extschema@.service
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_usage_reference('service_code');
 
 ALTER TABLE @extschema@.billing_year ENABLE ALWAYS TRIGGER billing_year_guard;
 ALTER TABLE @extschema@.billing_year ENABLE ALWAYS TRIGGER billing_year_partition;
@@ -318,7 +329,9 @@ ALTER TABLE @extschema@.population ENABLE ALWAYS TRIGGER population_guard;
 ALTER TABLE @extschema@.cost_entry ENABLE ALWAYS TRIGGER cost_entry_guard;
 ALTER TABLE @extschema@.baseline ENABLE ALWAYS TRIGGER baseline_guard;
 ALTER TABLE @extschema@.tariff ENABLE ALWAYS TRIGGER tariff_guard;
-ALTER TABLE @extschema@.usage ENABLE ALWAYS TRIGGER usage_guard;
+ALTER TABLE @extschema@.municipality ENABLE ALWAYS TRIGGER municipality_usage_reference;
+ALTER TABLE @extschema@.consumer_system ENABLE ALWAYS TRIGGER consumer_system_usage_reference;
+ALTER TABLE @extschema@.service ENABLE ALWAYS TRIGGER service_usage_reference;
 
 /* Append-only ledgers: no UPDATE, DELETE or TRUNCATE, ever. */
 DO $$

@@ -147,6 +147,7 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.announce_price(integer), @extschema@.close_year(integer),
 	@extschema@.bill_direct(date), @extschema@.run_settlement(text, date),
 	@extschema@.schedule_jobs(),
-	/* raised by the guard triggers, which run as the loading role */
-	@extschema@.refuse_locked_year(integer, text, text)
+	/* the guards run as the loading role */
+	@extschema@.refuse_locked_year(integer, text, text),
+	@extschema@.usage_row_valid(date, text, text, text, text)
 	TO afregning_admin;

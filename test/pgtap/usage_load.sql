@@ -1,0 +1,41 @@
+-- Loading usage: the usage_row_valid check stands in for foreign keys
+-- (SPEC §6, §8), so its referential half is tested here.
+BEGIN;
+SELECT plan(10);
+SET LOCAL search_path = afregning, public;
+
+INSERT INTO municipality VALUES ('101', 'A', 'Hovedstaden'), ('147', 'B', 'Hovedstaden');
+INSERT INTO consumer_system VALUES ('ESDH', 'ESDH', 'municipal');
+INSERT INTO service VALUES ('CVR', 'CVR', 'serviceplatform', 'ordered', 'pool'),
+	('OIS', 'OIS', 'serviceplatform', 'ordered', 'pool');
+INSERT INTO billing_year (year) VALUES (2021);
+INSERT INTO usage_batch (batch_key) VALUES ('b1');
+INSERT INTO usage VALUES ('2021-01-01', '101', 'ESDH', 'CVR', 10, 'b1');
+
+SELECT throws_ok($$DELETE FROM municipality WHERE code = '101'$$, '23503', NULL,
+	'a municipality with usage cannot be deleted');
+SELECT throws_ok($$UPDATE service SET code = 'CVR2' WHERE code = 'CVR'$$, '23503', NULL,
+	'a service with usage cannot change its code');
+SELECT throws_ok($$DELETE FROM consumer_system WHERE code = 'ESDH'$$, '23503', NULL,
+	'a consumer system with usage cannot be deleted');
+SELECT is((SELECT count(*)::integer FROM municipality) + (SELECT count(*)::integer FROM service)
+		  + (SELECT count(*)::integer FROM consumer_system), 5, 'nothing was deleted or renamed');
+SELECT lives_ok($$UPDATE service SET name = 'CVR-opslag' WHERE code = 'CVR'$$,
+	'a service with usage may still be renamed in words');
+SELECT lives_ok($$DELETE FROM municipality WHERE code = '147'$$,
+	'a municipality without usage can be deleted');
+
+-- one bad row refuses the whole statement
+SELECT throws_ok($$INSERT INTO usage VALUES ('2021-02-01', '101', 'ESDH', 'CVR', 5, 'b1'),
+											 ('2021-02-01', '999', 'ESDH', 'CVR', 5, 'b1')$$,
+	'23503', NULL, 'a load with one unknown municipality is refused');
+SELECT is((SELECT sum(calls)::integer FROM usage), 10, 'and none of its rows was written');
+
+-- the check sees reference data as of its statement: register, then load
+INSERT INTO municipality VALUES ('999', 'C', 'Sjælland');
+SELECT lives_ok($$INSERT INTO usage VALUES ('2021-02-01', '999', 'ESDH', 'OIS', 5, 'b1')$$,
+	'usage of a municipality registered by the previous statement is accepted');
+SELECT is((SELECT sum(calls)::integer FROM usage), 15, 'usage now holds 10 + 5 calls');
+
+SELECT * FROM finish();
+ROLLBACK;
