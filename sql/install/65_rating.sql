@@ -3,7 +3,8 @@
  * Rating of usage (SPEC §3, §4.3, S3-S5)
  *
  * A year is hundreds of millions of usage rows, so the one pass over them
- * does nothing but sum calls by month, system, service and municipality;
+ * does nothing but sum calls by month, system and service (and municipality
+ * for per-call services);
  * routing, tariffs, baselines and the rate() aggregate then work on those
  * sums, which are bounded by the number of output cells, not of rows.
  * ------------------------------------------------------------------ */
@@ -49,26 +50,38 @@ RETURNS TABLE (route @extschema@.route, payer_code text, service_code text,
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	/* only per-call lines are kept per municipality */
+	per_call_services text[] := ARRAY(SELECT s.code FROM @extschema@.service s
+									  WHERE s.billing = 'per_call');
 BEGIN
-	/* PL/pgSQL, so the query is planned for this year's partition: hashing, not sorting */
-	RETURN QUERY
+	IF to_regclass(format('%I.%I', '@extschema@', 'usage_y' || p_year)) IS NULL THEN
+		RETURN;					/* no billing year, no partition, no usage */
+	END IF;
+	/*
+	 * The one pass reads the year's partition by name, with no range filter:
+	 * a filter on a freshly loaded, not yet analyzed partition is estimated
+	 * at a few thousand rows, and the planner then sorts the whole year on
+	 * disk instead of hashing it.
+	 */
+	RETURN QUERY EXECUTE format($query$
 	WITH pair AS MATERIALIZED (
 		SELECT p.*, b.calls AS baseline_calls
 		  FROM @extschema@.usage_pair() p
 		  LEFT JOIN @extschema@.baseline b
-			ON b.year = p_year AND b.system_code = p.system_code
+			ON b.year = $1 AND b.system_code = p.system_code
 		   AND b.service_code = p.service_code AND p.baseline_subject
 	),
 	tariff AS MATERIALIZED (
-		SELECT * FROM @extschema@.month_tariff(make_date(p_year, 1, 1), make_date(p_year, 12, 1))
+		SELECT * FROM @extschema@.month_tariff(make_date($1, 1, 1), make_date($1, 12, 1))
 	),
 	/* the one pass over the year's usage: plain sums */
 	raw AS (
-		SELECT u.period, u.system_code, u.service_code, u.municipality_code,
+		SELECT u.period, u.system_code, u.service_code,
+			   CASE WHEN u.service_code = ANY ($2) THEN u.municipality_code END
+				   AS municipality_code,
 			   sum(u.calls)::bigint AS calls
-		  FROM @extschema@.usage u
-		 WHERE u.period >= make_date(p_year, 1, 1)
-		   AND u.period < make_date(p_year + 1, 1, 1)
+		  FROM %I.%I u
 		 GROUP BY 1, 2, 3, 4
 	),
 	/* cells of month x line key; a per-call month without a tariff is an error */
@@ -119,7 +132,9 @@ BEGIN
 		   part.tariff_from, part.unit_price,
 		   sum(part.calls)::bigint, @extschema@.rate(part.calls, part.unit_price)
 	  FROM part
-	 GROUP BY 1, 2, 3, 4, 5, 6;
+	 GROUP BY 1, 2, 3, 4, 5, 6
+	$query$, '@extschema@', 'usage_y' || p_year)
+	USING p_year, per_call_services;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.rated_usage(integer) IS

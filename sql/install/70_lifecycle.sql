@@ -185,6 +185,8 @@ BEGIN
 
 	/* no usage may arrive while the year is being rated */
 	EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', '@extschema@', 'usage_y' || p_year);
+	/* fresh statistics, so the year is rated by hashing, not by a sort on disk */
+	EXECUTE format('ANALYZE %I.%I', '@extschema@', 'usage_y' || p_year);
 
 	/* S9: per-call charges of every month are posted before the year locks */
 	FOR m IN SELECT generate_series(make_date(p_year, 1, 1), make_date(p_year, 12, 1), interval '1 month')::date

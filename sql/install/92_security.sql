@@ -95,6 +95,8 @@ CREATE POLICY own_municipality ON @extschema@.municipality_role FOR SELECT
 ALTER FUNCTION @extschema@.announce_price(integer) SECURITY DEFINER;
 ALTER FUNCTION @extschema@.close_year(integer) SECURITY DEFINER;
 ALTER FUNCTION @extschema@.bill_direct(date) SECURITY DEFINER;
+/* rating reads the year's partition by name, which only the owner may read directly */
+ALTER FUNCTION @extschema@.rated_usage(integer) SECURITY DEFINER;
 /* the price is the same for everyone: compute it over all rows, not the visible ones */
 ALTER FUNCTION @extschema@.preview_price(integer) SECURITY DEFINER;
 ALTER FUNCTION @extschema@.explain_price(integer) SECURITY DEFINER;
