@@ -168,7 +168,6 @@ AS $$
 DECLARE
 	y @extschema@.billing_year := @extschema@.lock_year(p_year);
 	a @extschema@.price_announcement;
-	m date;
 	v_actual numeric;
 	v_billed numeric;
 	v_diff numeric;
@@ -189,10 +188,7 @@ BEGIN
 	EXECUTE format('ANALYZE %I.%I', '@extschema@', 'usage_y' || p_year);
 
 	/* S9: per-call charges of every month are posted before the year locks */
-	FOR m IN SELECT generate_series(make_date(p_year, 1, 1), make_date(p_year, 12, 1), interval '1 month')::date
-	LOOP
-		PERFORM @extschema@.bill_direct(m);
-	END LOOP;
+	PERFORM @extschema@.post_direct(make_date(p_year, 1, 1), make_date(p_year, 12, 1));
 
 	PERFORM @extschema@.fixed_cost_lines(p_year, 'actual');
 	INSERT INTO @extschema@.usage_line

@@ -4,8 +4,8 @@
  * S10) and graduated per-citizen charges (R11)
  * ------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.per_call_lines(p_month date)
-RETURNS TABLE (municipality_code text, service_code text, unit_price numeric,
+CREATE FUNCTION @extschema@.per_call_lines(p_from date, p_to date)
+RETURNS TABLE (month date, municipality_code text, service_code text, unit_price numeric,
 			   calls bigint, amount numeric)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -14,29 +14,101 @@ AS $$
 		SELECT * FROM @extschema@.usage_pair() p WHERE p.per_call
 	),
 	tariff AS MATERIALIZED (
-		SELECT * FROM @extschema@.month_tariff(p_month, p_month)
+		SELECT * FROM @extschema@.month_tariff(p_from, p_to)
 	),
-	/* one pass over the month: sums of the per-call services' calls */
+	/* one pass over the months: sums of the per-call services' calls */
 	raw AS (
-		SELECT u.municipality_code, u.system_code, u.service_code, sum(u.calls)::bigint AS calls
+		SELECT u.period, u.municipality_code, u.system_code, u.service_code,
+			   sum(u.calls)::bigint AS calls
 		  FROM @extschema@.usage u
-		 WHERE u.period = p_month
+		 WHERE u.period BETWEEN p_from AND p_to
 		   AND u.service_code IN (SELECT pair.service_code FROM pair)
-		 GROUP BY 1, 2, 3
+		 GROUP BY 1, 2, 3, 4
 	)
-	SELECT r.municipality_code, r.service_code, t.unit_price,
+	SELECT r.period, r.municipality_code, r.service_code, t.unit_price,
 		   sum(r.calls)::bigint, @extschema@.rate(r.calls, t.unit_price)
 	  FROM raw r
 	  JOIN pair p ON p.system_code = r.system_code AND p.service_code = r.service_code
-	  JOIN tariff t ON t.service_code = r.service_code
+	  JOIN tariff t ON t.service_code = r.service_code AND t.period = r.period
 	 /* every per-call month needs a tariff, whoever carries the calls */
 	 WHERE CASE WHEN t.unit_price IS NULL
-				THEN @extschema@.refuse_missing_tariff(r.service_code, p_month)
+				THEN @extschema@.refuse_missing_tariff(r.service_code, r.period)
 				ELSE p.route = 'municipality' END
-	 GROUP BY r.municipality_code, r.service_code, t.unit_price
+	 GROUP BY r.period, r.municipality_code, r.service_code, t.unit_price
+$$;
+COMMENT ON FUNCTION @extschema@.per_call_lines(date, date) IS
+	'Per-call charges the usage of the months p_from to p_to gives now: one line per month, municipality, service and tariff, calls × tariff rounded once to øre';
+
+CREATE FUNCTION @extschema@.per_call_lines(p_month date)
+RETURNS TABLE (municipality_code text, service_code text, unit_price numeric,
+			   calls bigint, amount numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT l.municipality_code, l.service_code, l.unit_price, l.calls, l.amount
+	  FROM @extschema@.per_call_lines(p_month, p_month) l
 $$;
 COMMENT ON FUNCTION @extschema@.per_call_lines(date) IS
 	'Per-call charges a month''s usage gives now: one line per municipality, service and tariff, calls × tariff rounded once to øre';
+
+CREATE FUNCTION @extschema@.post_direct(p_from date, p_to date)
+RETURNS TABLE (month date, municipality_code text, service_code text, unit_price numeric,
+			   calls bigint, amount numeric, kind @extschema@.charge_kind)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m date;
+BEGIN
+	/* one run per month at a time, locked in calendar order; a second waits
+	 * and then finds nothing new */
+	FOR m IN SELECT generate_series(p_from, p_to, interval '1 month')::date
+	LOOP
+		PERFORM pg_advisory_xact_lock(hashtext('afregning.bill_direct'),
+									  (extract(year FROM m) * 100 + extract(month FROM m))::integer);
+	END LOOP;
+
+	/* S10: post per key the difference between now and what was posted */
+	RETURN QUERY
+	WITH now_lines AS (
+		SELECT * FROM @extschema@.per_call_lines(p_from, p_to)
+	),
+	posted AS (
+		SELECT d.month, d.municipality_code, d.service_code, d.unit_price,
+			   sum(d.calls)::bigint AS calls, sum(d.amount) AS amount
+		  FROM @extschema@.direct_charge_line d
+		 WHERE d.month BETWEEN p_from AND p_to
+		 GROUP BY 1, 2, 3, 4
+	),
+	delta AS (
+		SELECT coalesce(n.month, p.month) AS month,
+			   coalesce(n.municipality_code, p.municipality_code) AS municipality_code,
+			   coalesce(n.service_code, p.service_code) AS service_code,
+			   coalesce(n.unit_price, p.unit_price) AS unit_price,
+			   coalesce(n.calls, 0) - coalesce(p.calls, 0) AS calls,
+			   coalesce(n.amount, 0) - coalesce(p.amount, 0) AS amount,
+			   CASE WHEN p.municipality_code IS NULL THEN 'charge'
+					WHEN n.municipality_code IS NULL THEN 'reversal'
+					ELSE 'adjustment' END::@extschema@.charge_kind AS kind
+		  FROM now_lines n
+		  FULL JOIN posted p
+			ON p.month = n.month
+		   AND p.municipality_code = n.municipality_code
+		   AND p.service_code = n.service_code
+		   AND p.unit_price = n.unit_price
+	)
+	INSERT INTO @extschema@.direct_charge_line AS d
+		(month, municipality_code, service_code, unit_price, calls, amount, kind)
+	SELECT delta.month, delta.municipality_code, delta.service_code, delta.unit_price,
+		   delta.calls, delta.amount, delta.kind
+	  FROM delta
+	 WHERE delta.calls <> 0 OR delta.amount <> 0
+	 ORDER BY 1, 2, 3, 4
+	RETURNING d.month, d.municipality_code, d.service_code, d.unit_price, d.calls, d.amount, d.kind;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.post_direct(date, date) IS
+	'Internal: posts per month, municipality, service and tariff the difference between the per-call charges the months p_from to p_to give now and what was posted before; bill_direct() for one month, close_year() for the whole year in one pass';
 
 CREATE FUNCTION @extschema@.bill_direct(p_month date)
 RETURNS TABLE (municipality_code text, service_code text, unit_price numeric,
@@ -51,44 +123,9 @@ BEGIN
 			MESSAGE = format('month must be the first day of a month, not %s', coalesce(p_month::text, 'null')),
 			HINT = format('Pass e.g. %L.', coalesce(date_trunc('month', p_month)::date::text, '2021-01-01'));
 	END IF;
-	/* one run per month at a time; a second waits and then finds nothing new */
-	PERFORM pg_advisory_xact_lock(hashtext('afregning.bill_direct'), (extract(year FROM p_month) * 100 + extract(month FROM p_month))::integer);
-
-	/* S10: post per key the difference between now and what was posted */
 	RETURN QUERY
-	WITH now_lines AS (
-		SELECT * FROM @extschema@.per_call_lines(p_month)
-	),
-	posted AS (
-		SELECT d.municipality_code, d.service_code, d.unit_price,
-			   sum(d.calls)::bigint AS calls, sum(d.amount) AS amount
-		  FROM @extschema@.direct_charge_line d
-		 WHERE d.month = p_month
-		 GROUP BY 1, 2, 3
-	),
-	delta AS (
-		SELECT coalesce(n.municipality_code, p.municipality_code) AS municipality_code,
-			   coalesce(n.service_code, p.service_code) AS service_code,
-			   coalesce(n.unit_price, p.unit_price) AS unit_price,
-			   coalesce(n.calls, 0) - coalesce(p.calls, 0) AS calls,
-			   coalesce(n.amount, 0) - coalesce(p.amount, 0) AS amount,
-			   CASE WHEN p.municipality_code IS NULL THEN 'charge'
-					WHEN n.municipality_code IS NULL THEN 'reversal'
-					ELSE 'adjustment' END::@extschema@.charge_kind AS kind
-		  FROM now_lines n
-		  FULL JOIN posted p
-			ON p.municipality_code = n.municipality_code
-		   AND p.service_code = n.service_code
-		   AND p.unit_price = n.unit_price
-	)
-	INSERT INTO @extschema@.direct_charge_line AS d
-		(month, municipality_code, service_code, unit_price, calls, amount, kind)
-	SELECT p_month, delta.municipality_code, delta.service_code, delta.unit_price,
-		   delta.calls, delta.amount, delta.kind
-	  FROM delta
-	 WHERE delta.calls <> 0 OR delta.amount <> 0
-	 ORDER BY 2, 3, 4
-	RETURNING d.municipality_code, d.service_code, d.unit_price, d.calls, d.amount, d.kind;
+	SELECT p.municipality_code, p.service_code, p.unit_price, p.calls, p.amount, p.kind
+	  FROM @extschema@.post_direct(p_month, p_month) p;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bill_direct(date) IS

@@ -143,6 +143,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
 	@extschema@.month_tariff(date, date),
 	@extschema@.rated_usage(integer), @extschema@.per_call_lines(date),
+	@extschema@.per_call_lines(date, date),
 	@extschema@.usage_pair(), @extschema@.refuse_missing_tariff(text, date)
 	TO afregning_admin, afregning_reader;
 GRANT EXECUTE ON FUNCTION
