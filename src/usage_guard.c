@@ -66,6 +66,10 @@ static const char *const key_name[KEY_KINDS] = {
 };
 
 static HTAB *known_keys = NULL;
+
+/* The last code found per kind: consecutive rows of a load mostly repeat it */
+static char last_code[KEY_KINDS][KEY_CODE_MAX];
+static int	last_len[KEY_KINDS];
 static LocalTransactionId known_lxid = InvalidLocalTransactionId;
 static CommandId known_cid = InvalidCommandId;
 
@@ -89,6 +93,7 @@ reset_cache_if_stale(void)
 							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	known_lxid = MyProc->lxid;
 	known_cid = cid;
+	memset(last_len, -1, sizeof(last_len));
 }
 
 /* Ask the reference table whether a code exists (or a year is closed). */
@@ -118,6 +123,8 @@ key_found(KeyKind kind, const char *code, int len)
 
 	if (len > KEY_CODE_MAX)
 		return lookup_key(kind, pnstrdup(code, len));
+	if (last_len[kind] == len && memcmp(last_code[kind], code, len) == 0)
+		return true;
 
 	key[0] = 'a' + (char) kind;
 	memcpy(key + 1, code, len);
@@ -125,11 +132,18 @@ key_found(KeyKind kind, const char *code, int len)
 
 	entry = (KnownKey *) hash_search(known_keys, key, HASH_FIND, NULL);
 	if (entry != NULL)
-		return entry->found;
-
-	hit = lookup_key(kind, key + 1);
-	entry = (KnownKey *) hash_search(known_keys, key, HASH_ENTER, NULL);
-	entry->found = hit;
+		hit = entry->found;
+	else
+	{
+		hit = lookup_key(kind, key + 1);
+		entry = (KnownKey *) hash_search(known_keys, key, HASH_ENTER, NULL);
+		entry->found = hit;
+	}
+	if (hit)
+	{
+		memcpy(last_code[kind], code, len);
+		last_len[kind] = len;
+	}
 	return hit;
 }
 
