@@ -26,12 +26,14 @@ CREATE TABLE @extschema@.billing_year (
 	status			@extschema@.year_status NOT NULL DEFAULT 'open',
 	carry_lag		integer NOT NULL DEFAULT 2,
 	price_decimals	integer NOT NULL DEFAULT 2,
+	carry_spread	integer NOT NULL DEFAULT 1,
 	announced_at	timestamptz,
 	closed_at		timestamptz,
 	CONSTRAINT billing_year_pkey PRIMARY KEY (year),
 	CONSTRAINT billing_year_year_range CHECK (year BETWEEN 2000 AND 2999),
 	CONSTRAINT billing_year_carry_lag_range CHECK (carry_lag BETWEEN 1 AND 10),
 	CONSTRAINT billing_year_price_decimals_range CHECK (price_decimals BETWEEN 0 AND 2),
+	CONSTRAINT billing_year_carry_spread_range CHECK (carry_spread BETWEEN 1 AND 5),
 	CONSTRAINT billing_year_announced_at_status CHECK ((status = 'open') = (announced_at IS NULL)),
 	CONSTRAINT billing_year_closed_at_status CHECK ((status = 'closed') = (closed_at IS NOT NULL))
 );
@@ -44,6 +46,8 @@ COMMENT ON COLUMN @extschema@.billing_year.carry_lag IS
 	'Years between a closed year and the earliest year whose price absorbs its difference (overførsel af difference); default 2';
 COMMENT ON COLUMN @extschema@.billing_year.price_decimals IS
 	'Decimals the buffet price per citizen is rounded to (half away from zero); default 2, i.e. øre';
+COMMENT ON COLUMN @extschema@.billing_year.carry_spread IS
+	'Smoothing (udjævning): over how many open years the difference of this year is spread when it is closed, split exactly by apportion; default 1';
 COMMENT ON COLUMN @extschema@.billing_year.announced_at IS 'When the price was announced (udmeldt)';
 COMMENT ON COLUMN @extschema@.billing_year.closed_at IS 'When the year was closed (afsluttet)';
 

@@ -97,6 +97,24 @@ COMMENT ON COLUMN @extschema@.year_close.difference IS
 COMMENT ON COLUMN @extschema@.year_close.to_year IS 'Year whose price absorbs the difference';
 COMMENT ON COLUMN @extschema@.year_close.closed_at IS 'When the year was closed';
 
+CREATE TABLE @extschema@.carry_posting (
+	from_year		integer NOT NULL,
+	to_year			integer NOT NULL,
+	amount			numeric(14,2) NOT NULL,
+	CONSTRAINT carry_posting_pkey PRIMARY KEY (from_year, to_year),
+	CONSTRAINT carry_posting_from_fkey FOREIGN KEY (from_year)
+		REFERENCES @extschema@.year_close (year),
+	CONSTRAINT carry_posting_to_fkey FOREIGN KEY (to_year)
+		REFERENCES @extschema@.billing_year (year),
+	CONSTRAINT carry_posting_forward CHECK (to_year > from_year)
+);
+CREATE INDEX carry_posting_to_year_idx ON @extschema@.carry_posting (to_year);
+COMMENT ON TABLE @extschema@.carry_posting IS
+	'Where each closed year''s difference went: one row per receiving year, more than one when the difference is spread (udjævning); the parts sum exactly to the difference';
+COMMENT ON COLUMN @extschema@.carry_posting.from_year IS 'Closed year the difference comes from';
+COMMENT ON COLUMN @extschema@.carry_posting.to_year IS 'Year whose price absorbs this part';
+COMMENT ON COLUMN @extschema@.carry_posting.amount IS 'Part of the difference, DKK';
+
 CREATE TABLE @extschema@.usage_line (
 	year			integer NOT NULL,
 	route			@extschema@.route NOT NULL,

@@ -260,7 +260,8 @@ BEGIN
 			HINT = 'Use afregning.announce_price() and afregning.close_year().';
 	END IF;
 	IF OLD.status <> 'open'
-	   AND (NEW.carry_lag, NEW.price_decimals) IS DISTINCT FROM (OLD.carry_lag, OLD.price_decimals) THEN
+	   AND (NEW.carry_lag, NEW.price_decimals, NEW.carry_spread)
+		   IS DISTINCT FROM (OLD.carry_lag, OLD.price_decimals, OLD.carry_spread) THEN
 		PERFORM @extschema@.refuse_locked_year(OLD.year, 'settings',
 			'carry_lag and price_decimals are fixed when the price is announced.');
 	END IF;
@@ -340,7 +341,7 @@ DECLARE
 BEGIN
 	FOREACH t IN ARRAY ARRAY['cost_entry', 'usage', 'usage_batch', 'price_announcement',
 							 'buffet_invoice', 'installment', 'year_close', 'usage_line',
-							 'direct_charge_line', 'schedule_charge', 'cost_line']
+							 'direct_charge_line', 'schedule_charge', 'cost_line', 'carry_posting']
 	LOOP
 		EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON @extschema@.%I '
 					   'FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse_ledger_change()',

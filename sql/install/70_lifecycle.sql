@@ -76,8 +76,8 @@ BEGIN
 	SELECT coalesce(sum(a.amount), 0)::numeric(14,2) INTO expected_pool
 	  FROM @extschema@.cost_allocation a
 	 WHERE a.year = p_year AND a.basis = 'expected' AND a.route = 'pool';
-	SELECT coalesce(sum(c.difference), 0)::numeric(14,2) INTO carry_in
-	  FROM @extschema@.year_close c WHERE c.to_year = p_year;
+	SELECT coalesce(sum(c.amount), 0)::numeric(14,2) INTO carry_in
+	  FROM @extschema@.carry_posting c WHERE c.to_year = p_year;
 	pool := expected_pool + carry_in;
 	SELECT coalesce(sum(p.citizens), 0) INTO citizens
 	  FROM @extschema@.population p WHERE p.year = p_year;
@@ -172,6 +172,7 @@ DECLARE
 	v_billed numeric;
 	v_diff numeric;
 	target integer;
+	targets integer[];
 BEGIN
 	IF y.status = 'closed' THEN
 		RETURN (SELECT c.difference FROM @extschema@.year_close c WHERE c.year = p_year);
@@ -207,18 +208,30 @@ BEGIN
 				  WHERE i.year = p_year);
 	v_diff := v_actual + a.carry_in - v_billed;
 
-	/* R9, S7: the first year >= year + carry_lag that is still open */
-	SELECT min(t) INTO target
-	  FROM generate_series(p_year + y.carry_lag, p_year + y.carry_lag + 1000) AS t
-	 WHERE @extschema@.year_status(t) = 'open';
-	IF NOT EXISTS (SELECT 1 FROM @extschema@.billing_year b WHERE b.year = target) THEN
-		INSERT INTO @extschema@.billing_year (year) VALUES (target);
-	END IF;
-	/* the target must not be announced under us */
-	PERFORM 1 FROM @extschema@.billing_year b WHERE b.year = target FOR UPDATE;
+	/*
+	 * R9, S7: the first year >= year + carry_lag that is still open, or with
+	 * smoothing the first carry_spread such years; a missing year is created.
+	 */
+	targets := ARRAY(SELECT t
+					   FROM generate_series(p_year + y.carry_lag, p_year + y.carry_lag + 1000) AS t
+					  WHERE @extschema@.year_status(t) = 'open'
+					  ORDER BY t
+					  LIMIT y.carry_spread);
+	FOREACH target IN ARRAY targets
+	LOOP
+		IF NOT EXISTS (SELECT 1 FROM @extschema@.billing_year b WHERE b.year = target) THEN
+			INSERT INTO @extschema@.billing_year (year) VALUES (target);
+		END IF;
+		/* a target must not be announced under us */
+		PERFORM 1 FROM @extschema@.billing_year b WHERE b.year = target FOR UPDATE;
+	END LOOP;
 
 	INSERT INTO @extschema@.year_close (year, actual_pool, carry_in, billed, difference, to_year)
-	VALUES (p_year, v_actual, a.carry_in, v_billed, v_diff, target);
+	VALUES (p_year, v_actual, a.carry_in, v_billed, v_diff, targets[1]);
+	/* R10: the parts sum exactly to the difference; the earliest year takes the odd øre */
+	INSERT INTO @extschema@.carry_posting (from_year, to_year, amount)
+	SELECT p_year, t, @extschema@.apportion(v_diff, 1) OVER (ORDER BY t)
+	  FROM unnest(targets) AS t;
 	PERFORM @extschema@.set_year_status(p_year, 'closed');
 	RETURN v_diff;
 END

@@ -101,13 +101,13 @@ BEGIN
 
 	RETURN QUERY
 	SELECT t, round(mean_y + slope * (t - mean_x), 2),
-		   coalesce((SELECT sum(c.difference) FROM @extschema@.year_close c WHERE c.to_year = t), 0),
+		   coalesce((SELECT sum(c.amount) FROM @extschema@.carry_posting c WHERE c.to_year = t), 0),
 		   round(mean_y + slope * (t - mean_x), 2)
-		   + coalesce((SELECT sum(c.difference) FROM @extschema@.year_close c WHERE c.to_year = t), 0),
+		   + coalesce((SELECT sum(c.amount) FROM @extschema@.carry_posting c WHERE c.to_year = t), 0),
 		   pop,
 		   @extschema@.per_citizen_price(
 			   round(mean_y + slope * (t - mean_x), 2)
-			   + coalesce((SELECT sum(c.difference) FROM @extschema@.year_close c WHERE c.to_year = t), 0),
+			   + coalesce((SELECT sum(c.amount) FROM @extschema@.carry_posting c WHERE c.to_year = t), 0),
 			   pop, 2)
 	  FROM generate_series(last_closed + 1, last_closed + p_years) AS t;
 END

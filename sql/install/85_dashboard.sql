@@ -59,13 +59,13 @@ COMMENT ON COLUMN @extschema@.cpr_intensity.calls_per_1000_citizens IS 'calls pe
 COMMENT ON COLUMN @extschema@.cpr_intensity.amount IS 'Per-call charges billed, DKK';
 
 CREATE VIEW @extschema@.open_carry_forward WITH (security_invoker = true) AS
-SELECT c.from_year, c.to_year, c.difference,
+SELECT c.from_year, c.to_year, c.amount AS difference,
 	   @extschema@.year_status(c.to_year)::text AS to_year_status
-  FROM @extschema@.carry_forward c
+  FROM @extschema@.carry_posting c
  WHERE @extschema@.year_status(c.to_year) <> 'closed';
 COMMENT ON VIEW @extschema@.open_carry_forward IS
 	'Carry-forwards not yet settled: differences waiting in years that are not closed (R10: these plus billed equal actual pool costs)';
 COMMENT ON COLUMN @extschema@.open_carry_forward.from_year IS 'Closed year the difference comes from';
 COMMENT ON COLUMN @extschema@.open_carry_forward.to_year IS 'Year whose price absorbs it';
-COMMENT ON COLUMN @extschema@.open_carry_forward.difference IS 'Difference, DKK';
+COMMENT ON COLUMN @extschema@.open_carry_forward.difference IS 'Difference, or its part for this year when it was spread, DKK';
 COMMENT ON COLUMN @extschema@.open_carry_forward.to_year_status IS 'Status of to_year: open or announced';

@@ -28,3 +28,4 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.municipality_role', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.settlement_run', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.settlement_run_run_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.direct_charge_line_line_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.carry_posting', '');

@@ -34,8 +34,8 @@ SELECT columns_are('afregning', 'tariff', ARRAY['service_code', 'valid_from', 'u
 SELECT columns_are('afregning', 'baseline', ARRAY['year', 'system_code', 'service_code', 'calls'],
 	'baseline(year, system_code, service_code, calls)');
 SELECT columns_are('afregning', 'billing_year',
-	ARRAY['year', 'status', 'carry_lag', 'price_decimals', 'announced_at', 'closed_at'],
-	'billing_year(year, status, carry_lag, price_decimals, announced_at, closed_at)');
+	ARRAY['year', 'status', 'carry_lag', 'price_decimals', 'carry_spread', 'announced_at', 'closed_at'],
+	'billing_year(year, status, carry_lag, price_decimals, announced_at, closed_at) + carry_spread');
 /* the spec's columns plus recorded_at */
 SELECT columns_are('afregning', 'cost_entry',
 	ARRAY['year', 'cost_type', 'basis', 'service_code', 'system_code', 'amount',
