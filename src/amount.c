@@ -12,7 +12,6 @@
  */
 #include "postgres.h"
 
-#include "common/int.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
@@ -141,21 +140,38 @@ int128_to_numeric(int128 num, int scale)
 }
 
 int64
-checked_add(int64 a, int64 b, const char *what)
+pow10_int64(int exponent)
 {
-	int64		result;
-
-	if (pg_add_s64_overflow(a, b, &result))
-		report_out_of_range(what);
-	return result;
+	Assert(exponent >= 0 && exponent <= 18);
+	return pow10_table[exponent];
 }
 
+/* A non-negative numeric with at most 'scale' decimals, times 10^scale. */
 int64
-checked_mul(int64 a, int64 b, const char *what)
+numeric_to_exact_scaled(Numeric value, int scale, const char *what)
 {
-	int64		result;
+	Datum		min_scale;
 
-	if (pg_mul_s64_overflow(a, b, &result))
-		report_out_of_range(what);
-	return result;
+	if (numeric_is_nan(value) || numeric_is_inf(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite number", what)));
+
+	if (DatumGetBool(DirectFunctionCall2(numeric_lt, NumericGetDatum(value),
+										 NumericGetDatum(int64_to_numeric(0)))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be negative", what)));
+
+	min_scale = DirectFunctionCall1(numeric_min_scale, NumericGetDatum(value));
+	if (DatumGetInt32(min_scale) > scale)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s has more than %d decimal places", what, scale),
+				 errdetail("Tariffs and rates are exact to 1/10000 DKK, like numeric(12,4); they are never rounded."),
+				 errhint("Round the value to %d decimal places before using it.",
+						 scale)));
+
+	/* exact now, so numeric_to_scaled only scales and range-checks */
+	return numeric_to_scaled(value, scale, what);
 }

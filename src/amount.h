@@ -41,8 +41,18 @@ extern int64 int128_round_shift(int128 num, int shift, const char *what);
 /* int128_to_numeric: exact numeric of num / 10^scale */
 extern Numeric int128_to_numeric(int128 num, int scale);
 
-/* Overflow-checked int64 helpers raising 22003 with 'what' in the message. */
-extern int64 checked_add(int64 a, int64 b, const char *what);
-extern int64 checked_mul(int64 a, int64 b, const char *what);
+/* pow10_int64: 10^exponent for 0 <= exponent <= 18 */
+extern int64 pow10_int64(int exponent);
+
+/*
+ * numeric_to_exact_scaled
+ *		Return a non-negative numeric times 10^scale as an int64 without
+ *		rounding: NaN, infinities, negative values and values with more
+ *		than 'scale' significant decimals are refused (22023), values that
+ *		do not fit are out of range (22003); 'what' names the value in the
+ *		messages.  For tariffs and rates, which are never rounded.
+ */
+extern int64 numeric_to_exact_scaled(Numeric value, int scale,
+									 const char *what);
 
 #endif							/* AFREGNING_AMOUNT_H */

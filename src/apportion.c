@@ -61,18 +61,6 @@ typedef struct ApportionRow
 	int64		position;		/* position in the partition, from 0 */
 } ApportionRow;
 
-/* 10^exponent for 0 <= exponent <= 18 */
-static int64
-power_of_ten(int exponent)
-{
-	int64		result = 1;
-
-	Assert(exponent >= 0 && exponent <= APPORTION_MAX_WEIGHT_SCALE);
-	while (exponent-- > 0)
-		result *= 10;
-	return result;
-}
-
 /* Text of a numeric, for error details */
 static char *
 numeric_text(Numeric value)
@@ -166,7 +154,7 @@ weight_to_scaled(Numeric weight, int64 pos, Numeric zero, Numeric limit,
 
 	/* weight × 10^scale is an integer; it must not exceed int64 */
 	scaled = numeric_mul_opt_error(weight,
-								   int64_to_numeric(power_of_ten(*scale)),
+								   int64_to_numeric(pow10_int64(*scale)),
 								   &have_error);
 	if (have_error ||
 		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(scaled),
@@ -305,7 +293,7 @@ compute_parts(WindowObject winobj, ApportionState *state)
 		if (scales[pos] < common_scale)
 		{
 			if (pg_mul_s64_overflow(weights[pos],
-									power_of_ten(common_scale - scales[pos]),
+									pow10_int64(common_scale - scales[pos]),
 									&rescaled))
 				report_weight_out_of_range(scaled_to_numeric(weights[pos],
 															 scales[pos]),

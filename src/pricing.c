@@ -20,20 +20,9 @@
 #include "utils/numeric.h"
 
 #include "amount.h"
-#include "rating.h"
 
 /* Most decimals a per-citizen price may be given with */
 #define PRICE_MAX_DECIMALS	4
-
-/* 10^n for 0 <= n <= PRICE_MAX_DECIMALS */
-static int64
-pow10_small(int n)
-{
-	static const int64 pow10[PRICE_MAX_DECIMALS + 1] = {1, 10, 100, 1000, 10000};
-
-	Assert(n >= 0 && n <= PRICE_MAX_DECIMALS);
-	return pow10[n];
-}
 
 /* Buffet price: pool / citizens, half away from zero to 'decimals' places. */
 PG_FUNCTION_INFO_V1(per_citizen_price);
@@ -80,9 +69,9 @@ per_citizen_price(PG_FUNCTION_ARGS)
 	num = (int128) pool_ore;
 	den = (int128) citizens;
 	if (decimals >= AMOUNT_SCALE)
-		num *= pow10_small(decimals - AMOUNT_SCALE);
+		num *= pow10_int64(decimals - AMOUNT_SCALE);
 	else
-		den *= pow10_small(AMOUNT_SCALE - decimals);
+		den *= pow10_int64(AMOUNT_SCALE - decimals);
 
 	/* both below 2^63 × 10^2, so neither product above can overflow */
 	quotient = num / den;

@@ -28,7 +28,6 @@
 #include "utils/numeric.h"
 
 #include "amount.h"
-#include "rating.h"
 
 /* Longest unit price, in bytes of varlena data, whose conversion is cached */
 #define RATE_PRICE_CACHE_BYTES	24
@@ -79,36 +78,6 @@ invalid_state(const char *message, const char *detail)
 			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 			 errmsg("%s", message),
 			 errdetail("%s", detail)));
-}
-
-/* A non-negative numeric with at most 'scale' decimals, times 10^scale. */
-int64
-numeric_to_exact_scaled(Numeric value, int scale, const char *what)
-{
-	Datum		min_scale;
-
-	if (numeric_is_nan(value) || numeric_is_inf(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a finite number", what)));
-
-	if (DatumGetBool(DirectFunctionCall2(numeric_lt, NumericGetDatum(value),
-										 NumericGetDatum(int64_to_numeric(0)))))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be negative", what)));
-
-	min_scale = DirectFunctionCall1(numeric_min_scale, NumericGetDatum(value));
-	if (DatumGetInt32(min_scale) > scale)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s has more than %d decimal places", what, scale),
-				 errdetail("Tariffs and rates are exact to 1/10000 DKK, like numeric(12,4); they are never rounded."),
-				 errhint("Round the value to %d decimal places before using it.",
-						 scale)));
-
-	/* exact now, so numeric_to_scaled only scales and range-checks */
-	return numeric_to_scaled(value, scale, what);
 }
 
 /* Allocate an empty state in the aggregate context. */
