@@ -6,7 +6,7 @@
  * The C code is split by concern: amount.c (exact money), apportion.c
  * (largest-remainder splits), rating.c (usage rating aggregate), pricing.c
  * (per-citizen prices and graduated charges), ledger_guard.c (append-only
- * ledgers).
+ * ledgers), usage_guard.c (the check of every loaded usage row).
  *
  *-------------------------------------------------------------------------
  */
