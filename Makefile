@@ -1,25 +1,24 @@
 # Makefile for the afregning extension (PGXS)
 #
-# The install script afregning--$(EXTVERSION).sql is assembled from the
-# files in sql/install/, one file per concern, concatenated in name order.
-# pg_regress inputs live in sql/*.sql with their output in expected/.
+# afregning--$(EXTVERSION).sql is assembled from src/sql/base/ (what only a
+# fresh install does) and src/sql/ (functions, guards, views and grants by
+# concern).  The upgrade from 0.1.0 is its prelude in src/sql/upgrade/ and
+# the same src/sql/ files, so a fresh install and an upgrade end alike.
+# sql/extension/ holds the released, frozen scripts; sql/ + expected/ the
+# pg_regress tests.
 
 EXTENSION = afregning
 EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = afregning
-OBJS = \
-	src/afregning.o \
-	src/amount.o \
-	src/apportion.o \
-	src/rating.o \
-	src/pricing.o \
-	src/ledger_guard.o \
-	src/usage_guard.o
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(wildcard sql/extension/$(EXTENSION)--*--*.sql)
+BASE_PARTS = $(sort $(wildcard src/sql/base/*.sql))
+CODE_PARTS = $(sort $(wildcard src/sql/*.sql))
+UPGRADE_0_1_0 = src/sql/upgrade/0.1.0--$(EXTVERSION).sql
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0--$(EXTVERSION).sql
+DATA = $(wildcard sql/extension/$(EXTENSION)--*.sql)
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
@@ -36,5 +35,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+$(EXTENSION)--$(EXTVERSION).sql: $(BASE_PARTS) $(CODE_PARTS)
+	cat $^ > $@
+
+$(EXTENSION)--0.1.0--$(EXTVERSION).sql: $(UPGRADE_0_1_0) $(CODE_PARTS)
 	cat $^ > $@

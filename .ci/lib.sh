@@ -9,7 +9,7 @@ set -euo pipefail
 
 AF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 AF_PG_VERSION=${AF_PG_VERSION:-15}
-AF_PG_BIN=/usr/lib/postgresql/$AF_PG_VERSION/bin
+AF_PG_BIN=${AF_PG_BIN:-/usr/lib/postgresql/$AF_PG_VERSION/bin}
 AF_OS_USER=${AF_OS_USER:-afregning}
 AF_PACKAGES="make gcc postgresql-$AF_PG_VERSION postgresql-server-dev-$AF_PG_VERSION
 	postgresql-$AF_PG_VERSION-pgtap libtap-parser-sourcehandler-pgtap-perl

@@ -32,7 +32,7 @@
 	DO $$ BEGIN RAISE EXCEPTION USING
 		ERRCODE = 'invalid_parameter_value',
 		MESSAGE = 'psql variable datadir is not set',
-		HINT = 'Run psql -v datadir=<directory of kommuner.csv> -f demo.sql, e.g. -v datadir=sql/data.';
+		HINT = 'Run psql -v datadir=<directory of kommuner.csv> -f demo.sql, e.g. -v datadir=test/data.';
 	END $$;
 \endif
 

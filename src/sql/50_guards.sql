@@ -26,20 +26,10 @@ COMMENT ON FUNCTION @extschema@.year_status(integer) IS
 
 CREATE FUNCTION @extschema@.restoring()
 RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	/*
-	 * pg_dump scripts set row_security = off; a superuser session with it off
-	 * is replaying a dump, in which announced and closed years arrive before
-	 * their population and entries.  The append-only triggers stay on.
-	 */
-	SELECT current_setting('row_security') = 'off'
-	   AND coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r
-					 WHERE r.rolname = current_user), false)
-$$;
+AS 'MODULE_PATHNAME', 'restore_mode_sql'
+LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.restoring() IS
-	'Whether this session replays a dump (superuser with row_security = off, as pg_dump scripts set it): the lifecycle guards then let rows of locked years in, in dump order';
+	'Whether this session replays a dump: afregning.restore_mode is on (a setting only a superuser can change) and the current role is a superuser. The lifecycle guards then let rows of locked years in, in dump order; the append-only guards stay on';
 
 /* Raise the standard refusal for a change to a locked year. */
 CREATE FUNCTION @extschema@.refuse_locked_year(p_year integer, p_what text, p_hint text)
@@ -175,12 +165,13 @@ COMMENT ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, text) IS
 
 /*
  * A CHECK rather than a row trigger: COPY keeps inserting in batches. It
- * is checked for new rows only; a closed year's rows would fail it, so it
- * is never re-validated (partitions are created empty, dumps replay with
- * the check stepping aside, see restoring()).
+ * is checked for new rows only, and NOT VALID says so: a closed year's rows
+ * would fail it, so it is never validated against rows already loaded
+ * (partitions are created empty, an upgrade adds it back over loaded years,
+ * dumps replay in restore mode).
  */
 ALTER TABLE @extschema@.usage ADD CONSTRAINT usage_row_valid
-	CHECK (@extschema@.usage_row_valid(period, municipality_code, system_code, service_code, batch_key));
+	CHECK (@extschema@.usage_row_valid(period, municipality_code, system_code, service_code, batch_key)) NOT VALID;
 
 CREATE FUNCTION @extschema@.guard_usage_reference()
 RETURNS trigger
@@ -351,6 +342,23 @@ BEGIN
 					   t || '_no_truncate', t);
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER %I', t, t || '_append_only');
 		EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ALWAYS TRIGGER %I', t, t || '_no_truncate');
+	END LOOP;
+END
+$$;
+
+/* Partitions made before an upgrade get back the TRUNCATE guard that
+ * create_usage_partition() gives a new one (statement triggers are not
+ * cloned to partitions).  A fresh install has none yet. */
+DO $$
+DECLARE
+	part regclass;
+BEGIN
+	FOR part IN SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits i
+				 WHERE i.inhparent = '@extschema@.usage'::regclass
+	LOOP
+		EXECUTE format('CREATE TRIGGER usage_no_truncate BEFORE TRUNCATE ON %s '
+					   'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_ledger_change()', part);
+		EXECUTE format('ALTER TABLE %s ENABLE ALWAYS TRIGGER usage_no_truncate', part);
 	END LOOP;
 END
 $$;
