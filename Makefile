@@ -24,6 +24,10 @@ REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CPPFLAGS = -I$(srcdir)/src
+# PG_ASSERT=1 compiles the C assertions in, also against a release server.
+ifeq ($(PG_ASSERT),1)
+PG_CPPFLAGS += -DUSE_ASSERT_CHECKING
+endif
 # CI passes PG_WERROR=1 to turn every warning into an error.
 ifeq ($(PG_WERROR),1)
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -Werror

@@ -35,12 +35,14 @@ af_install_packages() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Build with warnings as errors and install into the PostgreSQL tree.
+# Build with warnings as errors (AF_ASSERT=1: with the C assertions on) and
+# install into the PostgreSQL tree.
 af_build_install() {
+	local opts=(-C "$AF_ROOT" -s PG_CONFIG="$AF_PG_BIN/pg_config" PG_WERROR=1 PG_ASSERT="${AF_ASSERT:-0}")
 	af_log "building and installing the extension"
-	make -C "$AF_ROOT" -s PG_CONFIG="$AF_PG_BIN/pg_config" PG_WERROR=1 clean >/dev/null
-	make -C "$AF_ROOT" -s PG_CONFIG="$AF_PG_BIN/pg_config" PG_WERROR=1 >/dev/null
-	make -C "$AF_ROOT" -s PG_CONFIG="$AF_PG_BIN/pg_config" PG_WERROR=1 install >/dev/null
+	make "${opts[@]}" clean >/dev/null
+	make "${opts[@]}" >/dev/null
+	make "${opts[@]}" install >/dev/null
 }
 
 # Run a command as the cluster's OS user (PostgreSQL refuses root).

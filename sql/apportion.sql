@@ -6,6 +6,8 @@
 -- over go one each to the largest remainders, ties to the larger weight,
 -- then to the row first in the window's ORDER BY.
 --
+-- names print the same whatever role runs the test ("$user" is in the default path)
+SET search_path = afregning, public;
 \set SHOW_CONTEXT never
 
 -- The declaration: a window function, immutable like row_number(), not

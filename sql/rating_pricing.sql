@@ -2,6 +2,8 @@
 -- Rating and per-citizen pricing: the aggregate rate(calls, unit_price),
 -- the buffet price per citizen and graduated per-citizen charges.
 --
+-- names print the same whatever role runs the test ("$user" is in the default path)
+SET search_path = afregning, public;
 \set SHOW_CONTEXT never
 
 -- rate: calls × unit price, summed exactly, rounded once per group to øre,
