@@ -69,17 +69,6 @@ sum_out_of_range(void)
 			 errdetail("The sum of calls times unit price is computed exactly in a 128-bit integer of 1/10000 DKK and must fit it.")));
 }
 
-/* Refuse a serialized state that is not one this module wrote. */
-static void
-pg_attribute_noreturn()
-invalid_state(const char *message, const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-			 errmsg("%s", message),
-			 errdetail("%s", detail)));
-}
-
 /* Allocate an empty state in the aggregate context. */
 static RateState *
 rate_state_new(MemoryContext aggcontext)
@@ -250,14 +239,19 @@ rate_deserialize(PG_FUNCTION_ARGS)
 
 	bytes = PG_GETARG_BYTEA_PP(0);
 	len = VARSIZE_ANY_EXHDR(bytes);
+	/* each message written out, so that it can be translated */
 	if (len < RATE_STATE_BYTES)
-		invalid_state("rate state is truncated",
-					  psprintf("A serialized rate state has %d bytes, this one %d.",
-							   RATE_STATE_BYTES, len));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("rate state is truncated"),
+				 errdetail("A serialized rate state has %d bytes, this one %d.",
+						   RATE_STATE_BYTES, len)));
 	if (len > RATE_STATE_BYTES)
-		invalid_state("rate state has trailing data",
-					  psprintf("A serialized rate state has %d bytes, this one %d.",
-							   RATE_STATE_BYTES, len));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("rate state has trailing data"),
+				 errdetail("A serialized rate state has %d bytes, this one %d.",
+						   RATE_STATE_BYTES, len)));
 
 	initStringInfo(&buf);
 	appendBinaryStringInfo(&buf, VARDATA_ANY(bytes), len);
@@ -271,8 +265,10 @@ rate_deserialize(PG_FUNCTION_ARGS)
 
 	/* calls and prices are never negative, and no rows sum to nothing */
 	if (sum < 0 || rows < 0 || (rows == 0 && sum != 0))
-		invalid_state("rate state is invalid",
-					  "Its sum and row count cannot come from calls and unit prices, which are never negative.");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("rate state is invalid"),
+				 errdetail("Its sum and row count cannot come from calls and unit prices, which are never negative.")));
 
 	state = rate_state_new(aggcontext);
 	state->sum = sum;
