@@ -1,6 +1,8 @@
 -- The public SQL interface as a contract (SPEC §6): names, signatures and
 -- labels of every function, and the columns of every table and view.
 -- A change here is a change of the contract and needs an upgrade script.
+-- names print the same whatever role runs the test ("$user" is in the default path)
+SET search_path = afregning, public;
 
 SELECT p.proname AS function,
 	   pg_catalog.pg_get_function_identity_arguments(p.oid) AS arguments,

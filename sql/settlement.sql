@@ -7,6 +7,8 @@
 -- the database is left as it was; ON_ERROR_ROLLBACK keeps the transaction
 -- alive after the refusals shown.
 --
+-- names print the same whatever role runs the test ("$user" is in the default path)
+SET search_path = afregning, public;
 \set SHOW_CONTEXT never
 \set ON_ERROR_ROLLBACK on
 BEGIN;
