@@ -56,22 +56,9 @@ ok() {
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 run() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}" >"$TMP/psql.log" 2>&1 || { sed 's/^/# /' "$TMP/psql.log"; return 1; }; }
 
-# The same settlement on both versions: 2019-2021 as the demo does it,
-# plus January-March 2021 billed before the close.
+# The same settlement on both versions, as the demo does it.
 settle_demo() {
-	run "$1" <<'SQL'
-SET search_path = afregning, pg_catalog;
-SELECT announce_price(2019);
-SELECT announce_price(2020);
-SELECT count(*) FROM generate_series(date '2019-01-01', date '2019-12-01', interval '1 month') AS m,
-	   bill_direct(m::date);
-SELECT close_year(2019);
-SELECT announce_price(2021);
-SELECT count(*) FROM generate_series(date '2021-01-01', date '2021-03-01', interval '1 month') AS m,
-	   bill_direct(m::date);
-SELECT close_year(2020);
-SELECT close_year(2021);
-SQL
+	run "$1" -f "$DATA/settle_demo.sql"
 }
 
 load_demo() {
