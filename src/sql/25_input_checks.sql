@@ -124,6 +124,9 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.charge_schedule_seed() IS
 	'The charge schedule rows CREATE EXTENSION seeds: the infrastructure price (infrastrukturpris) of 25.00 kr per citizen, 12.50 above 150,000, from 2020';
+REVOKE ALL ON FUNCTION @extschema@.charge_schedule_seed() FROM PUBLIC;
+/* the schedule guard runs as the administrator who edits a schedule */
+GRANT EXECUTE ON FUNCTION @extschema@.charge_schedule_seed() TO afregning_admin, afregning_reader;
 
 /* A fresh install has just inserted the seed.  A database of 0.1.0 holds
  * it too, unless the administrator changed that schedule: then the whole
