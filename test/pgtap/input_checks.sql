@@ -10,7 +10,7 @@
  * refuses non-finite periods with 22023 and logs nothing.
  */
 BEGIN;
-SELECT plan(55);
+SELECT plan(56);
 SET LOCAL search_path = afregning, public;
 SET LOCAL client_min_messages = warning;
 
@@ -59,7 +59,7 @@ $$;
  * Municipality 101 with 10 citizens in 2021.  Systems: ESDH (municipal),
  * KY (monopoly_break), LOS (municipal).  Service ORG is ordered by ESDH
  * with share 1/3.0 and by KY with share 2/3.0; service BIG by ESDH with
- * share 10^9 and by LOS with share 1/3.0.
+ * share 10^9 and by LOS with share 1/3 written to 25 decimals.
  * ------------------------------------------------------------------ */
 
 INSERT INTO municipality VALUES ('101', 'København', 'Hovedstaden');
@@ -76,8 +76,8 @@ INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount) VALUES
 
 SELECT lives_ok($$INSERT INTO service_order VALUES ('ORG', 'ESDH', 1 / 3.0), ('ORG', 'KY', 2 / 3.0)$$,
 	'shares 1/3.0 and 2/3.0 (20 decimals) are accepted (S13)');
-SELECT lives_ok($$INSERT INTO service_order VALUES ('BIG', 'ESDH', 1e9), ('BIG', 'LOS', 1 / 3.0)$$,
-	'a share of 10^9 beside one of 1/3.0 is accepted');
+SELECT lives_ok($$INSERT INTO service_order VALUES ('BIG', 'ESDH', 1e9), ('BIG', 'LOS', 0.3333333333333333333333333)$$,
+	'a share of 10^9 beside one with 25 decimals is accepted');
 SELECT is((SELECT share FROM service_order WHERE service_code = 'ORG' AND system_code = 'ESDH'),
 	0.33333333333333333333, 'a share is stored as given, not rounded');
 
@@ -228,11 +228,11 @@ SELECT lives_ok($$INSERT INTO charge_schedule (schedule_code, valid_from_year, f
  * 10000 øre -> floors 3333 and 6666, remainders 0.33.. and 0.66..; the
  * left-over øre goes to KY: ESDH 33.33 (municipal: pool), KY 66.67
  * (monopoly_break: system).
- * BIG establishment 1000.00 over ESDH 10^9 and LOS 1/3.0:
- * W = 1000000000.33333333333333333333; 100000 øre × 10^9 / W =
+ * BIG establishment 1000.00 over ESDH 10^9 and LOS 0.333.. (25 decimals):
+ * W = 1000000000.3333333333333333333333333; 100000 øre × 10^9 / W =
  * 99999.99996666.. -> 99999, remainder 10^14 - 99999 W = 999966667.0000..;
- * LOS: 100000 / 3.0 / W -> 0, remainder 33333.33..; the left-over øre goes
- * to ESDH: ESDH 1000.00, LOS 0.00 (both system).
+ * LOS: 100000 × 0.333.. / W -> 0, remainder 33333.33..; the left-over øre
+ * goes to ESDH: ESDH 1000.00, LOS 0.00 (both system).
  * Expected pool of 2021: support_admin 100.00 + 33.33 = 133.33; price over
  * 10 citizens = 13.333 -> 13.33.
  * ------------------------------------------------------------------ */
@@ -246,7 +246,7 @@ SELECT results_eq(
 	   WHERE entry_key IN ('OPS', 'EST') ORDER BY entry_key, payer_code NULLS FIRST$$,
 	$$VALUES ('EST', 'system', 'ESDH', 1000.00), ('EST', 'system', 'LOS', 0.00),
 			 ('OPS', 'pool', NULL, 33.33), ('OPS', 'system', 'KY', 66.67)$$,
-	'cost_allocation splits by shares 1/3.0, 2/3.0 and 10^9 exactly');
+	'cost_allocation splits by shares 1/3.0, 2/3.0, 10^9 and one of 25 decimals exactly');
 SELECT results_eq($$SELECT expected_pool, carry_in, pool, citizens, price FROM preview_price(2021)$$,
 	$$VALUES (133.33::numeric, 0.00::numeric, 133.33::numeric, 10::bigint, 13.33::numeric)$$,
 	'preview_price reads the shares: 133.33 over 10 citizens is 13.33');
@@ -297,6 +297,11 @@ SELECT results_eq(
 	$$VALUES (0, 30.00, false)$$, 'the schedule is now the administrator''s single tier');
 SELECT throws_ok($$UPDATE charge_schedule SET valid_from_year = 2022 WHERE schedule_code = 'infrastructure'$$,
 	'55000', NULL, 'moving the last row out of the seeded schedule is refused too');
+SELECT results_eq(
+	$$SELECT schedule_code COLLATE "default", valid_from_year, from_citizens, rate, seeded FROM charge_schedule ORDER BY 1, 2, 3$$,
+	$$VALUES ('extra', 2021, 0, 0.0125, false), ('extra', 2021, 1000, 0.0100, false),
+			 ('infrastructure', 2020, 0, 30.00, false)$$,
+	'the refused changes left the schedules as they were');
 
 /* ------------------------------------------------------------------
  * run_settlement: a non-finite period is refused before anything else
