@@ -118,11 +118,17 @@ SELECT afregning.apportion(total, 1) OVER ()
 FROM (VALUES (10.00), (10.005)) AS t(total);
 \echo :LAST_ERROR_SQLSTATE
 
--- 22003: inputs that do not fit 64-bit integers.
+-- 22003: a total that does not fit 64-bit øre.
 SELECT afregning.apportion(1e17, 1) OVER ();
 \echo :LAST_ERROR_SQLSTATE
-SELECT afregning.apportion(1.00, 1.0 / 3) OVER ();
-\echo :LAST_ERROR_SQLSTATE
-SELECT afregning.apportion(1.00, w) OVER ()
-FROM (VALUES (1e17), (0.01)) AS t(w);
-\echo :LAST_ERROR_SQLSTATE
+
+-- Weights of any scale or size are split exactly (SPEC S13), in numeric
+-- arithmetic when they do not fit 64-bit integers at a common scale.
+-- 1/3.0 and 2/3.0 (20 decimals, sum 1): 100 øre give quotas 33.33.. and
+-- 66.66..; the left-over øre goes to the larger remainder: 0.33, 0.67.
+SELECT k, afregning.apportion(1.00, w) OVER (ORDER BY k) AS part
+FROM (VALUES ('a', 1 / 3.0), ('b', 2 / 3.0)) AS t(k, w);
+-- 10^17 and 0.01 need 10^19 at scale 2: quotas 99.99.. and 0.00..,
+-- remainders 10^17 - 0.99 and 1, so the øre goes to the first: 1.00, 0.00.
+SELECT k, afregning.apportion(1.00, w) OVER (ORDER BY k) AS part
+FROM (VALUES ('a', 1e17), ('b', 0.01)) AS t(k, w);

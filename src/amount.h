@@ -17,7 +17,7 @@
 #error "afregning needs a compiler with a 128-bit integer type"
 #endif
 
-/* Decimal places of amounts (øre) and of tariffs (numeric(12,4)). */
+/* Decimal places of amounts (øre) and of tariffs and rates (1/10000 DKK). */
 #define AMOUNT_SCALE	2
 #define TARIFF_SCALE	4
 

@@ -18,10 +18,15 @@
  * is read, all parts are computed at once and kept in partition-local
  * memory, and each call returns the part of the current row.
  *
- * The arithmetic is exact: the total is an int64 in øre, the weights are
- * int64 at their common scale (the largest number of significant decimals
- * among them), and the products total × weight and their remainders are
- * int128.  Inputs that do not fit are refused rather than rounded.
+ * The arithmetic is exact.  The total is an int64 in øre.  Weights of any
+ * scale are accepted (SPEC S13: an order share of 1/3.0 has 20 decimals):
+ * when every weight fits an int64 at their common scale (the largest number
+ * of significant decimals among them, at most 18), the products
+ * total × weight and their remainders are int128; otherwise the same steps
+ * run in exact numeric arithmetic (products, truncating division and
+ * remainders of numerics are exact), which gives the same parts, only
+ * slower.  Weights are never rounded: only their ratios matter, and
+ * rounding them would move øre between the rows.
  *
  *-------------------------------------------------------------------------
  */
@@ -38,7 +43,7 @@
 
 #include "amount.h"
 
-/* Most decimals a weight may carry: 10^18 is the largest power in int64. */
+/* Most decimals of the int64 path: 10^18 is the largest power in int64. */
 #define APPORTION_MAX_WEIGHT_SCALE	18
 
 /* Argument numbers of apportion(total, weight) */
@@ -60,6 +65,14 @@ typedef struct ApportionRow
 	int64		weight;			/* weight at the common scale */
 	int64		position;		/* position in the partition, from 0 */
 } ApportionRow;
+
+/* A row that competes for a left-over øre, on the exact numeric path */
+typedef struct ApportionNumericRow
+{
+	Numeric		remainder;		/* |total| × weight mod Σ weight */
+	Numeric		weight;			/* the weight as given */
+	int64		position;		/* position in the partition, from 0 */
+} ApportionNumericRow;
 
 /* Text of a numeric, for error details */
 static char *
@@ -99,30 +112,17 @@ partition_arg(WindowObject winobj, int argno, int64 pos, bool *isnull)
 	return value;
 }
 
-/* Report a weight that does not fit int64 at the given scale */
-static void
-report_weight_out_of_range(Numeric weight, int scale, int64 pos, bool common)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			 errmsg("apportion weight is out of range"),
-			 common ?
-			 errdetail("Row " INT64_FORMAT " of the window partition has weight %s, which does not fit a 64-bit integer at %d decimal places, the most of any weight of the partition.",
-					   pos + 1, numeric_text(weight), scale) :
-			 errdetail("Row " INT64_FORMAT " of the window partition has weight %s, which does not fit a 64-bit integer at %d decimal places.",
-					   pos + 1, numeric_text(weight), scale),
-			 errhint("Only the ratios of the weights matter: scale them down or round them to fewer decimal places.")));
-}
-
 /*
- * Check one weight (finite, not negative, at most 18 significant decimals)
- * and return it as an integer at its own scale, which goes to *scale.
+ * Check one weight (finite, not negative).  If it has at most 18
+ * significant decimals and fits an int64 at its own scale, store it there
+ * in *scaled, its scale in *scale, and return true; otherwise return false
+ * (the partition is then split on the exact numeric path).
  */
-static int64
-weight_to_scaled(Numeric weight, int64 pos, Numeric zero, Numeric limit,
-				 int *scale)
+static bool
+check_weight(Numeric weight, int64 pos, Numeric zero, Numeric limit,
+			 int64 *scaled, int *scale)
 {
-	Numeric		scaled;
+	Numeric		product;
 	bool		have_error = false;
 
 	if (numeric_is_nan(weight) || numeric_is_inf(weight))
@@ -144,25 +144,20 @@ weight_to_scaled(Numeric weight, int64 pos, Numeric zero, Numeric limit,
 	*scale = DatumGetInt32(DirectFunctionCall1(numeric_min_scale,
 											   NumericGetDatum(weight)));
 	if (*scale > APPORTION_MAX_WEIGHT_SCALE)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("apportion weight has too many decimal places"),
-				 errdetail("Row " INT64_FORMAT " of the window partition has weight %s with %d decimal places; at most %d are supported.",
-						   pos + 1, numeric_text(weight), *scale,
-						   APPORTION_MAX_WEIGHT_SCALE),
-				 errhint("Only the ratios of the weights matter: round them, e.g. with round(weight, 10), or scale them up.")));
+		return false;
 
 	/* weight × 10^scale is an integer; it must not exceed int64 */
-	scaled = numeric_mul_opt_error(weight,
-								   int64_to_numeric(pow10_int64(*scale)),
-								   &have_error);
+	product = numeric_mul_opt_error(weight,
+									int64_to_numeric(pow10_int64(*scale)),
+									&have_error);
 	if (have_error ||
-		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(scaled),
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(product),
 										  NumericGetDatum(limit))) > 0)
-		report_weight_out_of_range(weight, *scale, pos, false);
+		return false;
 
-	return DatumGetInt64(DirectFunctionCall1(numeric_int8,
-											 NumericGetDatum(scaled)));
+	*scaled = DatumGetInt64(DirectFunctionCall1(numeric_int8,
+												NumericGetDatum(product)));
+	return true;
 }
 
 /* qsort order of the rows that compete for a left-over øre: best first */
@@ -181,13 +176,209 @@ compare_rows(const void *a, const void *b)
 	return 0;
 }
 
+/* qsort order on the exact numeric path: the same order as compare_rows */
+static int
+compare_numeric_rows(const void *a, const void *b)
+{
+	const ApportionNumericRow *ra = (const ApportionNumericRow *) a;
+	const ApportionNumericRow *rb = (const ApportionNumericRow *) b;
+	int			c;
+
+	c = DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+										  NumericGetDatum(ra->remainder),
+										  NumericGetDatum(rb->remainder)));
+	if (c != 0)
+		return -c;
+	c = DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+										  NumericGetDatum(ra->weight),
+										  NumericGetDatum(rb->weight)));
+	if (c != 0)
+		return -c;
+	if (ra->position != rb->position)
+		return ra->position < rb->position ? -1 : 1;
+	return 0;
+}
+
+/* The øre left over are fewer than the rows with a remainder: check it */
+static void
+check_leftover(int128 leftover, int64 ncompeting)
+{
+	if (leftover < 0 || (leftover > 0 && leftover >= ncompeting))
+		elog(ERROR, "apportion: " INT64_FORMAT " units left over for " INT64_FORMAT " remainders",
+			 (int64) leftover, ncompeting);
+}
+
+/* Raise the error for a non-zero total over a total weight of zero */
+static void
+report_zero_weight(Numeric total)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DIVISION_BY_ZERO),
+			 errmsg("cannot apportion a non-zero total over a total weight of zero"),
+			 errdetail("The total is %s, but every weight of the window partition is 0.",
+					   numeric_text(total)),
+			 errhint("Give at least one row a positive weight.")));
+}
+
+/*
+ * Split magnitude (øre, > 0) over int64 weights at a common scale into
+ * parts[], largest remainders first.
+ */
+static void
+split_int64(int64 magnitude, const int64 *weights, int64 nrows,
+			int64 *parts, Numeric total)
+{
+	int128		weight_sum = 0;
+	int128		floor_sum = 0;
+	int128		leftover;
+	ApportionRow *rows;
+	int64		ncompeting = 0;
+	int64		pos;
+
+	/* fewer than 2^31 weights below 2^63 sum to less than 2^94 */
+	for (pos = 0; pos < nrows; pos++)
+		weight_sum += weights[pos];
+	if (weight_sum == 0)
+		report_zero_weight(total);
+
+	/*
+	 * Floor of each quota, in int128: magnitude × weight < 2^63 × 2^63 =
+	 * 2^126; each quotient is at most the magnitude, and so is their sum.
+	 */
+	rows = (ApportionRow *) palloc_extended(sizeof(ApportionRow) * nrows,
+											MCXT_ALLOC_HUGE);
+	for (pos = 0; pos < nrows; pos++)
+	{
+		int128		product = (int128) magnitude * weights[pos];
+		int128		quotient = product / weight_sum;
+		int128		remainder = product % weight_sum;
+
+		parts[pos] = (int64) quotient;
+		floor_sum += quotient;
+		if (remainder > 0)
+		{
+			rows[ncompeting].remainder = remainder;
+			rows[ncompeting].weight = weights[pos];
+			rows[ncompeting].position = pos;
+			ncompeting++;
+		}
+	}
+
+	/*
+	 * The øre left over are the sum of the fractional parts of the quotas,
+	 * each below 1, so there are fewer of them than rows with a remainder.
+	 */
+	leftover = (int128) magnitude - floor_sum;
+	check_leftover(leftover, ncompeting);
+	if (leftover > 0)
+	{
+		qsort(rows, ncompeting, sizeof(ApportionRow), compare_rows);
+		for (int64 i = 0; i < (int64) leftover; i++)
+			parts[rows[i].position]++;
+	}
+	pfree(rows);
+}
+
+/*
+ * Split magnitude (øre, > 0) over weights that do not fit int64, in exact
+ * numeric arithmetic: quota floor div(|total| × w, Σ w), remainder
+ * mod(|total| × w, Σ w).  Every quotient is at most the magnitude, so
+ * it fits int64.  The weights are read again from the partition (they
+ * were validated by the first pass), so that the fast path never keeps a
+ * copy of them.
+ */
+static void
+split_numeric(WindowObject winobj, int64 magnitude, int64 nrows,
+			  int64 *parts, Numeric total)
+{
+	Numeric    *weights;
+	Numeric		weight_sum = int64_to_numeric(0);
+	Numeric		mag = int64_to_numeric(magnitude);
+	Numeric		zero = int64_to_numeric(0);
+	ApportionNumericRow *rows;
+	int64		ncompeting = 0;
+	int128		floor_sum = 0;
+	int128		leftover;
+	int64		pos;
+	bool		isnull;
+	bool		have_error = false;
+
+	weights = (Numeric *) palloc_extended(sizeof(Numeric) * nrows,
+										  MCXT_ALLOC_HUGE);
+	for (pos = 0; pos < nrows; pos++)
+	{
+		weights[pos] = DatumGetNumericCopy(partition_arg(winobj, ARG_WEIGHT,
+														 pos, &isnull));
+		weight_sum = numeric_add_opt_error(weight_sum, weights[pos],
+										   &have_error);
+		if (have_error)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("apportion weights are out of range"),
+					 errdetail("The sum of the weights of the window partition does not fit numeric.")));
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+										  NumericGetDatum(weight_sum),
+										  NumericGetDatum(zero))) == 0)
+		report_zero_weight(total);
+
+	rows = (ApportionNumericRow *)
+		palloc_extended(sizeof(ApportionNumericRow) * nrows, MCXT_ALLOC_HUGE);
+	for (pos = 0; pos < nrows; pos++)
+	{
+		Numeric		product;
+		Numeric		quotient;
+		Numeric		remainder;
+
+		product = numeric_mul_opt_error(mag, weights[pos], &have_error);
+		if (have_error)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("apportion weight is out of range"),
+					 errdetail("Row " INT64_FORMAT " of the window partition has weight %s; the total times it does not fit numeric.",
+							   pos + 1, numeric_text(weights[pos]))));
+		quotient = DatumGetNumeric(DirectFunctionCall2(numeric_div_trunc,
+													   NumericGetDatum(product),
+													   NumericGetDatum(weight_sum)));
+		remainder = DatumGetNumeric(DirectFunctionCall2(numeric_mod,
+														NumericGetDatum(product),
+														NumericGetDatum(weight_sum)));
+		/* 0 <= quotient <= magnitude, so it fits int64 */
+		parts[pos] = DatumGetInt64(DirectFunctionCall1(numeric_int8,
+													   NumericGetDatum(quotient)));
+		floor_sum += parts[pos];
+		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+											  NumericGetDatum(remainder),
+											  NumericGetDatum(zero))) > 0)
+		{
+			rows[ncompeting].remainder = remainder;
+			rows[ncompeting].weight = weights[pos];
+			rows[ncompeting].position = pos;
+			ncompeting++;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	leftover = (int128) magnitude - floor_sum;
+	check_leftover(leftover, ncompeting);
+	if (leftover > 0)
+	{
+		qsort(rows, ncompeting, sizeof(ApportionNumericRow),
+			  compare_numeric_rows);
+		for (int64 i = 0; i < (int64) leftover; i++)
+			parts[rows[i].position]++;
+	}
+}
+
 /*
  * Read the whole partition, validate it and store every row's part in
  * state->parts (allocated in the partition's memory context).
  *
  * The partition is read once, forwards: rewinding a tuplestore that has
  * spilled to disk is slow.  Each weight is kept as an integer at its own
- * scale and brought to the common scale afterwards.
+ * scale and brought to the common scale afterwards; only when a weight
+ * does not fit is the partition read a second time, by split_numeric().
  */
 static void
 compute_parts(WindowObject winobj, ApportionState *state)
@@ -195,6 +386,7 @@ compute_parts(WindowObject winobj, ApportionState *state)
 	/* partition-local memory lives in the context reset with the partition */
 	MemoryContext partcxt = GetMemoryChunkContext(state);
 	MemoryContext callcxt = CurrentMemoryContext;
+	MemoryContext workcxt;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 	int64		nrows;
@@ -208,11 +400,7 @@ compute_parts(WindowObject winobj, ApportionState *state)
 	int64	   *weights;
 	uint8	   *scales;
 	int			common_scale = 0;
-	int128		weight_sum = 0;
-	int128		floor_sum = 0;
-	int128		leftover;
-	ApportionRow *rows;
-	int64		ncompeting = 0;
+	bool		fits_int64 = true;
 
 	nrows = WinGetPartitionRowCount(winobj);
 	if (nrows < 1)
@@ -224,13 +412,18 @@ compute_parts(WindowObject winobj, ApportionState *state)
 				 errdetail("The partition has " INT64_FORMAT " rows; at most %d are supported.",
 						   nrows, PG_INT32_MAX)));
 
+	/* everything of this call but the parts goes when it is done */
+	workcxt = AllocSetContextCreate(callcxt, "apportion",
+									ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(workcxt);
+
 	zero = int64_to_numeric(0);
 	limit = int64_to_numeric(PG_INT64_MAX);
-	weights = (int64 *) MemoryContextAllocHuge(callcxt, sizeof(int64) * nrows);
-	scales = (uint8 *) MemoryContextAllocHuge(callcxt, sizeof(uint8) * nrows);
+	weights = (int64 *) palloc_extended(sizeof(int64) * nrows, MCXT_ALLOC_HUGE);
+	scales = (uint8 *) palloc_extended(sizeof(uint8) * nrows, MCXT_ALLOC_HUGE);
 
 	/* Per-row scratch (detoasted values, numeric temporaries) */
-	rowcxt = AllocSetContextCreate(callcxt, "apportion row",
+	rowcxt = AllocSetContextCreate(workcxt, "apportion row",
 								   ALLOCSET_SMALL_SIZES);
 
 	/* The total of the first row, as an exact copy and in øre */
@@ -249,9 +442,10 @@ compute_parts(WindowObject winobj, ApportionState *state)
 	{
 		Numeric		row_total;
 		Numeric		weight;
-		int			scale;
+		int			scale = 0;
+		int64		scaled = 0;
 
-		oldcxt = MemoryContextSwitchTo(rowcxt);
+		MemoryContextSwitchTo(rowcxt);
 
 		row_total = DatumGetNumeric(partition_arg(winobj, ARG_TOTAL, pos,
 												  &isnull));
@@ -268,103 +462,39 @@ compute_parts(WindowObject winobj, ApportionState *state)
 
 		weight = DatumGetNumeric(partition_arg(winobj, ARG_WEIGHT, pos,
 											   &isnull));
-		weights[pos] = weight_to_scaled(weight, pos, zero, limit, &scale);
+		if (!check_weight(weight, pos, zero, limit, &scaled, &scale))
+			fits_int64 = false;
+		weights[pos] = scaled;
 		scales[pos] = (uint8) scale;
 		if (scale > common_scale)
 			common_scale = scale;
 
-		MemoryContextSwitchTo(oldcxt);
+		MemoryContextSwitchTo(workcxt);
 		MemoryContextReset(rowcxt);
 		CHECK_FOR_INTERRUPTS();
 	}
 	MemoryContextDelete(rowcxt);
 
-	/*
-	 * No row is read again: move this function's mark to the end of the
-	 * partition once, so that the tuplestore need not keep rows for it.
-	 */
-	WinSetMarkPosition(winobj, nrows - 1);
-
-	/* Bring every weight to the common scale and sum them */
-	for (pos = 0; pos < nrows; pos++)
+	/* Bring every weight to the common scale */
+	for (pos = 0; fits_int64 && pos < nrows; pos++)
 	{
-		int64		rescaled;
-
-		if (scales[pos] < common_scale)
-		{
-			if (pg_mul_s64_overflow(weights[pos],
-									pow10_int64(common_scale - scales[pos]),
-									&rescaled))
-				report_weight_out_of_range(scaled_to_numeric(weights[pos],
-															 scales[pos]),
-										   common_scale, pos, true);
-			weights[pos] = rescaled;
-		}
-
-		/* fewer than 2^31 weights below 2^63 sum to less than 2^94 */
-		weight_sum += weights[pos];
+		if (scales[pos] < common_scale &&
+			pg_mul_s64_overflow(weights[pos],
+								pow10_int64(common_scale - scales[pos]),
+								&weights[pos]))
+			fits_int64 = false;
 	}
-	pfree(scales);
 
 	state->parts = (int64 *) MemoryContextAllocHuge(partcxt,
 													sizeof(int64) * nrows);
 	state->nrows = nrows;
 
 	if (magnitude == 0)
-	{
 		memset(state->parts, 0, sizeof(int64) * nrows);
-		pfree(weights);
-		state->computed = true;
-		return;
-	}
-	if (weight_sum == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DIVISION_BY_ZERO),
-				 errmsg("cannot apportion a non-zero total over a total weight of zero"),
-				 errdetail("The total is %s, but every weight of the window partition is 0.",
-						   numeric_text(first_total)),
-				 errhint("Give at least one row a positive weight.")));
-
-	/*
-	 * Floor of each quota, in int128: magnitude × weight < 2^63 × 2^63 =
-	 * 2^126; each quotient is at most the magnitude, and so is their sum.
-	 */
-	rows = (ApportionRow *) MemoryContextAllocHuge(callcxt,
-												   sizeof(ApportionRow) * nrows);
-	for (pos = 0; pos < nrows; pos++)
-	{
-		int128		product = (int128) magnitude * weights[pos];
-		int128		quotient = product / weight_sum;
-		int128		remainder = product % weight_sum;
-
-		state->parts[pos] = (int64) quotient;
-		floor_sum += quotient;
-		if (remainder > 0)
-		{
-			rows[ncompeting].remainder = remainder;
-			rows[ncompeting].weight = weights[pos];
-			rows[ncompeting].position = pos;
-			ncompeting++;
-		}
-	}
-
-	/*
-	 * The øre left over are the sum of the fractional parts of the quotas,
-	 * each below 1, so there are fewer of them than rows with a remainder.
-	 */
-	leftover = (int128) magnitude - floor_sum;
-	if (leftover < 0 || (leftover > 0 && leftover >= ncompeting))
-		elog(ERROR, "apportion: " INT64_FORMAT " units left over for " INT64_FORMAT " remainders",
-			 (int64) leftover, ncompeting);
-
-	if (leftover > 0)
-	{
-		int64		i;
-
-		qsort(rows, ncompeting, sizeof(ApportionRow), compare_rows);
-		for (i = 0; i < (int64) leftover; i++)
-			state->parts[rows[i].position]++;
-	}
+	else if (fits_int64)
+		split_int64(magnitude, weights, nrows, state->parts, first_total);
+	else
+		split_numeric(winobj, magnitude, nrows, state->parts, first_total);
 
 	/* A negative total is split as the mirror image of its magnitude */
 	if (total < 0)
@@ -373,8 +503,14 @@ compute_parts(WindowObject winobj, ApportionState *state)
 			state->parts[pos] = -state->parts[pos];
 	}
 
-	pfree(rows);
-	pfree(weights);
+	/*
+	 * No row is read again: move this function's mark to the end of the
+	 * partition once, so that the tuplestore need not keep rows for it.
+	 */
+	WinSetMarkPosition(winobj, nrows - 1);
+
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(workcxt);
 	state->computed = true;
 }
 

@@ -15,6 +15,7 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
@@ -119,6 +120,7 @@ graduated_charge(PG_FUNCTION_ARGS)
 	int64	   *rates;
 	int128		total = 0;
 	int64		amount;
+	char		what[64];
 
 	if (citizens < 0)
 		ereport(ERROR,
@@ -160,9 +162,11 @@ graduated_charge(PG_FUNCTION_ARGS)
 					 errdetail("Tier %d starts at %d citizens, tier %d at %d.",
 							   i, DatumGetInt32(from_datums[i - 1]),
 							   i + 1, from)));
+		snprintf(what, sizeof(what), "rate of tier %d", i + 1);
 		rates[i] = numeric_to_exact_scaled(DatumGetNumeric(rate_datums[i]),
-										   TARIFF_SCALE,
-										   psprintf("rate of tier %d", i + 1));
+										   TARIFF_SCALE, what);
+		/* an array of millions of tiers must not outlast a cancel */
+		CHECK_FOR_INTERRUPTS();
 	}
 
 	/* tier i covers the citizens above from[i] up to from[i + 1] */
@@ -172,6 +176,7 @@ graduated_charge(PG_FUNCTION_ARGS)
 		int64		upper;
 		int128		product;
 
+		CHECK_FOR_INTERRUPTS();
 		if (citizens <= lower)
 			break;
 		upper = (i + 1 < ntiers) ? DatumGetInt32(from_datums[i + 1]) : citizens;

@@ -134,26 +134,55 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	last_closed integer := (SELECT max(y.year) FROM @extschema@.billing_year y WHERE y.status = 'closed');
-	d date;
+	changed date;
 BEGIN
 	IF @extschema@.restoring() THEN
 		RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 	END IF;
-	FOREACH d IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.valid_from END,
-							 CASE WHEN TG_OP <> 'DELETE' THEN NEW.valid_from END]
-	LOOP
-		IF d IS NOT NULL AND last_closed IS NOT NULL
-		   AND @extschema@.tariff_effective_month(d) < make_date(last_closed + 1, 1, 1) THEN
-			PERFORM @extschema@.refuse_locked_year(last_closed, 'tariffs',
-				'A tariff change may only take effect after the last closed year; date it in an open year.');
-		END IF;
-	END LOOP;
+	/*
+	 * S15: only months of closed years are locked.  Compare, for every month
+	 * of every closed year and for the service(s) of the row, the price in
+	 * force now (the table still holds OLD, not yet NEW) with the price in
+	 * force after this change; the first month where they differ refuses it.
+	 * So a tariff of an announced year is accepted as long as a later
+	 * tariff starts before the next closed year's months, and a tariff that
+	 * restates the price in force inside a closed year changes nothing.
+	 */
+	SELECT min(m.month) INTO changed
+	  FROM (SELECT DISTINCT v.service_code
+			  FROM (VALUES (CASE WHEN TG_OP <> 'INSERT' THEN OLD.service_code END),
+						   (CASE WHEN TG_OP <> 'DELETE' THEN NEW.service_code END)) AS v(service_code)
+			 WHERE v.service_code IS NOT NULL) s
+	 CROSS JOIN (SELECT g.month::date AS month
+				   FROM @extschema@.billing_year y
+				  CROSS JOIN generate_series(make_date(y.year, 1, 1), make_date(y.year, 12, 1),
+											 interval '1 month') AS g(month)
+				  WHERE y.status = 'closed') m
+	 WHERE (SELECT t.unit_price FROM @extschema@.tariff t
+			 WHERE t.service_code = s.service_code
+			   AND @extschema@.tariff_effective_month(t.valid_from) <= m.month
+			 ORDER BY t.valid_from DESC LIMIT 1)
+		   IS DISTINCT FROM
+		   (SELECT a.unit_price
+			  FROM (SELECT t.valid_from, t.unit_price FROM @extschema@.tariff t
+					 WHERE t.service_code = s.service_code
+					   AND (TG_OP = 'INSERT' OR (t.service_code, t.valid_from)
+							IS DISTINCT FROM (OLD.service_code, OLD.valid_from))
+					UNION ALL
+					SELECT NEW.valid_from, NEW.unit_price
+					 WHERE TG_OP <> 'DELETE' AND NEW.service_code = s.service_code) a
+			 WHERE @extschema@.tariff_effective_month(a.valid_from) <= m.month
+			 ORDER BY a.valid_from DESC LIMIT 1);
+	IF changed IS NOT NULL THEN
+		PERFORM @extschema@.refuse_locked_year(extract(year FROM changed)::integer, 'tariffs',
+			format('The change would alter the price per call in force in %s. Only months of closed years are locked: to change those of an open or announced year alone, let them end where the closed year begins, with a tariff from its first month at the price in force there.',
+				   to_char(changed, 'YYYY-MM')));
+	END IF;
 	RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.guard_tariff() IS
-	'Trigger: tariffs cannot change for months of closed years, whose usage is already rated';
+	'Trigger: a tariff change may not alter the price per call in force in any month of a closed year, whose usage is already rated; months of open and announced years are not locked (SPEC S15)';
 
 CREATE FUNCTION @extschema@.usage_row_valid(period date, municipality_code text,
 	system_code text, service_code text, batch_key text)

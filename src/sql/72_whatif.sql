@@ -17,30 +17,87 @@ AS $$
 DECLARE
 	base record := @extschema@.preview_price(p_year);
 	decimals integer := (SELECT b.price_decimals FROM @extschema@.billing_year b WHERE b.year = p_year);
+	cost_types text[] := enum_range(NULL::@extschema@.cost_type)::text[];
 	k text;
 	v jsonb;
-	delta numeric := 0;
+	item jsonb;
+	i integer := 0;
+	adj_type text[] := '{}';
+	adj_service text[] := '{}';
+	adj_system text[] := '{}';
+	adj_amount numeric[] := '{}';
+	delta numeric;
 BEGIN
-	IF p_adjustments IS NULL OR jsonb_typeof(p_adjustments) <> 'object' THEN
+	/*
+	 * Two forms: {"cost_type": DKK, ...}, an entry of that type naming no
+	 * service or system, or [{"cost_type": ..., "amount": DKK,
+	 * "service_code": ..., "system_code": ...}, ...], entries like real
+	 * cost entries.  Either way each adjustment is routed as an expected
+	 * cost entry would be (SPEC S14), so only its pool-routed part moves
+	 * the price: establishment never does, operations of a service are
+	 * split over its orderers by share, and so on.
+	 */
+	IF jsonb_typeof(p_adjustments) = 'object' THEN
+		FOR k, v IN SELECT * FROM jsonb_each(p_adjustments)
+		LOOP
+			adj_type := adj_type || k;
+			adj_service := adj_service || NULL::text;
+			adj_system := adj_system || NULL::text;
+			IF jsonb_typeof(v) <> 'number' THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'invalid_parameter_value',
+					MESSAGE = format('adjustment of %s must be a number of DKK', k);
+			END IF;
+			adj_amount := adj_amount || (v #>> '{}')::numeric;
+		END LOOP;
+	ELSIF jsonb_typeof(p_adjustments) = 'array' THEN
+		FOR item IN SELECT * FROM jsonb_array_elements(p_adjustments)
+		LOOP
+			i := i + 1;
+			IF jsonb_typeof(item) <> 'object'
+			   OR jsonb_typeof(item -> 'cost_type') IS DISTINCT FROM 'string'
+			   OR jsonb_typeof(item -> 'amount') IS DISTINCT FROM 'number'
+			   OR coalesce(jsonb_typeof(item -> 'service_code'), 'null') NOT IN ('string', 'null')
+			   OR coalesce(jsonb_typeof(item -> 'system_code'), 'null') NOT IN ('string', 'null')
+			   OR EXISTS (SELECT 1 FROM jsonb_object_keys(item) AS o(key)
+						  WHERE o.key NOT IN ('cost_type', 'amount', 'service_code', 'system_code')) THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'invalid_parameter_value',
+					MESSAGE = format('adjustment %s must be an object with a cost_type and a number amount', i),
+					DETAIL = format('It is %s.', item),
+					HINT = 'E.g. ''[{"cost_type": "operations", "service_code": "ORG", "amount": 250000}]''; service_code and system_code are optional.';
+			END IF;
+			adj_type := adj_type || (item ->> 'cost_type');
+			adj_service := adj_service || (item ->> 'service_code');
+			adj_system := adj_system || (item ->> 'system_code');
+			adj_amount := adj_amount || (item ->> 'amount')::numeric;
+			IF (item ->> 'service_code') IS NOT NULL
+			   AND NOT EXISTS (SELECT 1 FROM @extschema@.service s WHERE s.code = item ->> 'service_code') THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'invalid_parameter_value',
+					MESSAGE = format('unknown service %s in adjustment %s', item ->> 'service_code', i);
+			END IF;
+			IF (item ->> 'system_code') IS NOT NULL
+			   AND NOT EXISTS (SELECT 1 FROM @extschema@.consumer_system c WHERE c.code = item ->> 'system_code') THEN
+				RAISE EXCEPTION USING
+					ERRCODE = 'invalid_parameter_value',
+					MESSAGE = format('unknown consumer system %s in adjustment %s', item ->> 'system_code', i);
+			END IF;
+		END LOOP;
+	ELSE
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
-			MESSAGE = 'adjustments must be a JSON object of cost type to amount',
+			MESSAGE = 'adjustments must be a JSON object of cost type to amount, or an array of adjustment objects',
 			HINT = 'E.g. ''{"data_consumption": 250000, "operations": -50000}''.';
 	END IF;
-	FOR k, v IN SELECT * FROM jsonb_each(p_adjustments)
+	FOREACH k IN ARRAY adj_type
 	LOOP
-		IF NOT k = ANY (enum_range(NULL::@extschema@.cost_type)::text[]) THEN
+		IF NOT k = ANY (cost_types) THEN
 			RAISE EXCEPTION USING
 				ERRCODE = 'invalid_parameter_value',
 				MESSAGE = format('unknown cost type %s in adjustments', k),
-				HINT = format('Use one of %s.', array_to_string(enum_range(NULL::@extschema@.cost_type)::text[], ', '));
+				HINT = format('Use one of %s.', array_to_string(cost_types, ', '));
 		END IF;
-		IF jsonb_typeof(v) <> 'number' THEN
-			RAISE EXCEPTION USING
-				ERRCODE = 'invalid_parameter_value',
-				MESSAGE = format('adjustment of %s must be a number of DKK', k);
-		END IF;
-		delta := delta + round((v #>> '{}')::numeric, 2);
 	END LOOP;
 	IF p_citizens IS NOT NULL AND p_citizens <= 0 THEN
 		RAISE EXCEPTION USING
@@ -48,18 +105,70 @@ BEGIN
 			MESSAGE = 'citizens must be positive';
 	END IF;
 
+	/*
+	 * The pool-routed part of the adjustments, by the matrix of SPEC §3 as
+	 * the cost_allocation view applies it to cost entries (amounts rounded
+	 * half away from zero to øre, as apportion does).
+	 */
+	WITH adj AS (
+		SELECT a.n, a.cost_type::@extschema@.cost_type AS cost_type, a.service_code,
+			   a.system_code, round(a.amount, 2) AS amount
+		  FROM unnest(adj_type, adj_service, adj_system, adj_amount)
+			   WITH ORDINALITY AS a(cost_type, service_code, system_code, amount, n)
+	), entry AS (
+		SELECT adj.n, adj.cost_type, adj.service_code, adj.amount,
+			   c.class AS system_class, s.funding, s.billing,
+			   CASE
+				WHEN adj.cost_type IN ('establishment', 'infrastructure_establishment')
+					THEN adj.system_code IS NULL
+				WHEN adj.cost_type = 'operations'
+					THEN s.funding IS DISTINCT FROM 'development_pool'
+						 AND EXISTS (SELECT 1 FROM @extschema@.service_order o
+									 WHERE o.service_code = adj.service_code)
+				ELSE false
+			   END AS split
+		  FROM adj
+		  LEFT JOIN @extschema@.consumer_system c ON c.code = adj.system_code
+		  LEFT JOIN @extschema@.service s ON s.code = adj.service_code
+	)
+	SELECT coalesce(sum(x.amount), 0) INTO delta
+	  FROM (SELECT entry.amount
+			  FROM entry
+			 WHERE NOT entry.split
+			   AND CASE
+					WHEN entry.cost_type IN ('establishment', 'infrastructure_establishment') THEN false
+					WHEN entry.cost_type IN ('operations', 'support_admin', 'development_pool') THEN true
+					WHEN entry.cost_type = 'dissemination'
+						THEN entry.system_class IS DISTINCT FROM 'kombit_project'
+					WHEN entry.cost_type = 'data_consumption'
+						THEN NOT coalesce(entry.system_class IN ('udk', 'own_billing'), false)
+							 AND entry.billing IS DISTINCT FROM 'per_call'
+					ELSE false
+				   END
+			UNION ALL
+			SELECT p.part
+			  FROM (SELECT entry.cost_type, oc.class AS orderer_class,
+						   @extschema@.apportion(entry.amount::numeric, o.share::numeric)
+							   OVER (PARTITION BY entry.n ORDER BY o.system_code COLLATE "C") AS part
+					  FROM entry
+					  JOIN @extschema@.service_order o ON o.service_code = entry.service_code
+					  JOIN @extschema@.consumer_system oc ON oc.code = o.system_code
+					 WHERE entry.split) p
+			 WHERE p.cost_type = 'operations'
+			   AND p.orderer_class NOT IN ('monopoly_break', 'udk')) x;
+
 	year := p_year;
-	/* an adjustment is a change of the pool-routed expected costs of that type */
+	/* an adjustment changes the expected costs; its pool-routed part, the pool */
 	expected_pool := base.expected_pool + delta;
 	carry_in := base.carry_in;
 	pool := expected_pool + carry_in;
 	citizens := coalesce(p_citizens, base.citizens);
-	price := CASE WHEN citizens > 0 THEN @extschema@.per_citizen_price(pool, citizens, decimals) END;
+	price := CASE WHEN citizens > 0 THEN @extschema@.per_citizen_price(pool::numeric, citizens::bigint, decimals::integer) END;
 	price_change := price - base.price;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.what_if_price(integer, jsonb, bigint) IS
-	'What-if (hvad nu hvis) preview of a year''s buffet price: pool-routed expected costs changed by cost type ({"cost_type": DKK, ...}) and optionally another citizen count; writes nothing';
+	'What-if (hvad nu hvis) preview of a year''s buffet price under changed expected costs and optionally another citizen count; writes nothing. Adjustments are {"cost_type": DKK, ...} or [{"cost_type": ..., "amount": DKK, "service_code": ..., "system_code": ...}, ...], and each is routed like an expected cost entry (SPEC S14): only its pool-routed part changes the pool, so establishment never does and operations of a service are split over its orderers';
 
 CREATE FUNCTION @extschema@.forecast_price(p_years integer DEFAULT 3)
 RETURNS TABLE (year integer, forecast_pool numeric, carry_in numeric, pool numeric,
@@ -75,6 +184,9 @@ DECLARE
 	slope numeric;
 	last_closed integer;
 	pop bigint;
+	t integer;
+	locked @extschema@.price_announcement;
+	decimals integer;
 BEGIN
 	IF p_years IS NULL OR p_years NOT BETWEEN 1 AND 10 THEN
 		RAISE EXCEPTION USING
@@ -99,18 +211,31 @@ BEGIN
 	  FROM @extschema@.population p
 	 WHERE p.year = (SELECT max(p2.year) FROM @extschema@.population p2);
 
-	RETURN QUERY
-	SELECT t, round(mean_y + slope * (t - mean_x), 2),
-		   coalesce((SELECT sum(c.amount) FROM @extschema@.carry_posting c WHERE c.to_year = t), 0),
-		   round(mean_y + slope * (t - mean_x), 2)
-		   + coalesce((SELECT sum(c.amount) FROM @extschema@.carry_posting c WHERE c.to_year = t), 0),
-		   pop,
-		   @extschema@.per_citizen_price(
-			   round(mean_y + slope * (t - mean_x), 2)
-			   + coalesce((SELECT sum(c.amount) FROM @extschema@.carry_posting c WHERE c.to_year = t), 0),
-			   pop, 2)
-	  FROM generate_series(last_closed + 1, last_closed + p_years) AS t;
+	FOR t IN last_closed + 1 .. last_closed + p_years
+	LOOP
+		year := t;
+		SELECT * INTO locked FROM @extschema@.price_announcement a WHERE a.year = t;
+		IF FOUND THEN
+			/* S14: an announced (or closed) year has its locked price */
+			forecast_pool := locked.expected_pool;
+			carry_in := locked.carry_in;
+			pool := locked.pool;
+			citizens := locked.citizens;
+			price := locked.price;
+		ELSE
+			forecast_pool := round(mean_y + slope * (t - mean_x), 2);
+			carry_in := coalesce((SELECT sum(c.amount) FROM @extschema@.carry_posting c
+								   WHERE c.to_year = t), 0);
+			pool := forecast_pool + carry_in;
+			citizens := pop;
+			/* the year's own setting; a year without a row yet gets the default */
+			decimals := coalesce((SELECT b.price_decimals FROM @extschema@.billing_year b
+								   WHERE b.year = t), 2);
+			price := @extschema@.per_citizen_price(pool::numeric, pop::bigint, decimals::integer);
+		END IF;
+		RETURN NEXT;
+	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.forecast_price(integer) IS
-	'Forecast (prognose) of the buffet price of the years after the last closed one, from the linear trend of actual pool costs, the carry-forwards already posted and the latest population; for municipal budgets, not a commitment';
+	'Forecast (prognose) of the buffet price of the years after the last closed one, for municipal budgets, not a commitment: an announced year shows its locked price (SPEC S14); an open year the linear trend of actual pool costs plus the carry-forwards already posted, over the latest population, rounded to the year''s price_decimals';

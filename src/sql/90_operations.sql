@@ -12,7 +12,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	run @extschema@.settlement_run;
-	y integer := extract(year FROM p_period)::integer;
+	y integer;
 	msg text;
 	state text;
 	before integer;
@@ -27,6 +27,12 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'settlement period must not be null';
 	END IF;
+	IF NOT isfinite(p_period) THEN
+		RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+			MESSAGE = format('settlement period must be a finite date, not %s', p_period),
+			HINT = 'Give the first day of the month to bill, or a day of the year to settle.';
+	END IF;
+	y := extract(year FROM p_period)::integer;
 
 	INSERT INTO @extschema@.settlement_run (job, period, run_by)
 	VALUES (p_job, p_period, session_user) RETURNING * INTO run;

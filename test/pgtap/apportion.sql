@@ -10,7 +10,7 @@
  * decimals) is checked too.
  */
 BEGIN;
-SELECT plan(46);
+SELECT plan(47);
 
 /* ---- contract ------------------------------------------------------ */
 
@@ -313,20 +313,35 @@ SELECT throws_ok(
 	'22003', 'apportion total is out of range',
 	'a total beyond 64-bit øre is refused with 22003');
 
-SELECT throws_ok(
-	$$SELECT afregning.apportion(1.00, 1e19) OVER ()$$,
-	'22003', 'apportion weight is out of range',
-	'a weight beyond 64 bits is refused with 22003');
+/* weights that do not fit 64 bits are split exactly in numeric (SPEC S13) */
+SELECT is(
+	(SELECT afregning.apportion(1.00, 1e19) OVER ()),
+	1.00::numeric,
+	'a weight beyond 64 bits takes the whole total when alone');
 
-SELECT throws_ok(
-	$$SELECT afregning.apportion(1.00, 1.0 / 3) OVER ()$$,
-	'22003', 'apportion weight has too many decimal places',
-	'a weight with more than 18 decimals is refused with 22003');
+/* 1/3.0 = 0.33333333333333333333 and 2/3.0 = 0.66666666666666666667 sum to 1:
+ * 100 øre -> floors 33 and 66, remainders 0.33.. and 0.66..: the øre goes to b */
+SELECT results_eq(
+	$$SELECT k, afregning.apportion(1.00, w) OVER (ORDER BY k) FROM (VALUES ('a', 1 / 3.0), ('b', 2 / 3.0)) AS t(k, w)$$,
+	$$VALUES ('a', 0.33), ('b', 0.67)$$,
+	'weights with 20 decimals (1/3.0, 2/3.0) are split exactly: 0.33, 0.67');
 
-SELECT throws_ok(
-	$$SELECT afregning.apportion(1.00, w) OVER () FROM (VALUES (1e17), (0.01)) AS t(w)$$,
-	'22003', 'apportion weight is out of range',
-	'weights that do not fit 64 bits at their common scale are refused with 22003');
+/* 10^17 and 0.01 at scale 2 need 10^19: floors 99 and 0 øre, remainders
+ * 10^17 - 0.99 and 1, so the left-over øre goes to the first row */
+SELECT results_eq(
+	$$SELECT afregning.apportion(1.00, w) OVER (ORDER BY w DESC) FROM (VALUES (1e17), (0.01)) AS t(w)$$,
+	$$VALUES (1.00), (0.00)$$,
+	'weights that do not fit 64 bits at their common scale are split exactly');
+
+/* weights are never rounded: 1, 1 + 10^-20, 1 over 1.00 gives quotas
+ * 100/(3 + e) for rows 1 and 3 and 100(1 + e)/(3 + e) for row 2, all with
+ * floor 33; row 2 has the largest remainder and takes the left-over øre
+ * (weights rounded to 18 decimals would tie, and row 1 would get it) */
+SELECT results_eq(
+	$$SELECT afregning.apportion(1.00, w) OVER (ORDER BY k)
+		FROM (VALUES (1, 1::numeric), (2, 1 + 1e-20), (3, 1)) AS t(k, w)$$,
+	$$VALUES (0.33), (0.34), (0.33)$$,
+	'a weight larger by 10^-20 wins the left-over øre: weights are not rounded');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -7,7 +7,7 @@
  * Results are compared as text, so that the scale is checked too.
  */
 BEGIN;
-SELECT plan(68);
+SELECT plan(71);
 
 /* ---- contract -------------------------------------------------------- */
 
@@ -182,6 +182,45 @@ SELECT throws_ok($$SELECT afregning.graduated_charge(1, '{0}', '{922337203685477
 /* 9223372036854775807 × 1.00 = 922337203685477580700 øre > 2^63 - 1 */
 SELECT throws_ok($$SELECT afregning.graduated_charge(9223372036854775807, '{0}', '{1.00}')$$,
 				 '22003', 'graduated charge is out of range', 'a charge beyond 64 bits of øre is out of range');
+
+/* ---- a long tier array can be cancelled ------------------------------
+ * 1,000,000 tiers of 10 citizens at 1.0000 DKK each (30,000,000 citizens:
+ * 10,000,000 in the tiers below the last, 20,000,000 in the last, all at
+ * 1.00 = 30000000.00).  Validating them takes seconds; with a statement
+ * timeout of 50 ms the call must be cancelled (57014) while it runs, not
+ * after: a cancel that waited for the end would take about four times as
+ * long as the same call over a quarter of the tiers.
+ */
+CREATE TEMP TABLE tiers AS
+SELECT array(SELECT generate_series(0, 9999990, 10)) AS f,
+	   array_fill(1.0000::numeric, ARRAY[1000000]) AS r;
+
+CREATE FUNCTION pg_temp.timed(p_sql text, OUT state text, OUT ms numeric)
+LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz := clock_timestamp();
+BEGIN
+	EXECUTE p_sql;
+	state := 'completed';
+	ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+EXCEPTION WHEN query_canceled THEN
+	state := SQLSTATE;
+	ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+END
+$$;
+
+SELECT is((SELECT afregning.graduated_charge(30000000, f[1:1000], r[1:1000])::text FROM tiers), '30000000.00',
+		  'fixture: the first 1,000 tiers over 30,000,000 citizens charge 30000000.00');
+SET LOCAL statement_timeout = '50ms';
+CREATE TEMP TABLE cancelled AS
+SELECT * FROM pg_temp.timed('SELECT afregning.graduated_charge(30000000, f, r) FROM tiers');
+SET LOCAL statement_timeout = 0;
+CREATE TEMP TABLE quarter AS
+SELECT * FROM pg_temp.timed('SELECT afregning.graduated_charge(30000000, f[1:250000], r[1:250000]) FROM tiers');
+SELECT is((SELECT state FROM cancelled), '57014',
+		  'graduated_charge over 1,000,000 tiers is cancelled by statement_timeout (57014)');
+SELECT cmp_ok((SELECT ms FROM cancelled), '<', 2 * (SELECT ms FROM quarter),
+			  'it is cancelled while it runs: sooner than twice the time of a quarter of the tiers');
 
 SELECT * FROM finish();
 ROLLBACK;
