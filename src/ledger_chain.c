@@ -551,38 +551,34 @@ chain_head_load(Oid linkrel)
 	head.valid = true;
 }
 
-/* Append the link of one row; ledger_link is (link_id, ledger, row_key, row_digest, chain). */
+/*
+ * Append the link of one row to ledger_link (link_id, ledger, row_key,
+ * row_digest, chain), opened by the caller with its indexes: a plain heap
+ * insert plus index entries, with no triggers, rules or privilege checks.
+ */
 static void
-chain_append(Oid linkrel, const char *ledger, const char *row_key, const uint8 *digest)
+chain_append(Relation rel, CatalogIndexState indstate,
+			 const char *ledger, const char *row_key, const uint8 *digest)
 {
-	Relation	rel;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 	uint8		next[CHAIN_LEN];
 	int64		link_id;
 	HeapTuple	tup;
 
-	if (!head.valid || head.linkrel != linkrel)
-		chain_head_load(linkrel);
 	if (pg_add_s64_overflow(head.link_id, 1, &link_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("ledger chain is full")));
 	sha256_bytes(head.chain, CHAIN_LEN, digest, CHAIN_LEN, next);
 
-	rel = table_open(linkrel, RowExclusiveLock);
-	if (RelationGetDescr(rel)->natts != 5)
-		elog(ERROR, "ledger_link has an unexpected shape");
 	values[0] = Int64GetDatum(link_id);
 	values[1] = CStringGetTextDatum(ledger);
 	values[2] = CStringGetTextDatum(row_key);
 	values[3] = PointerGetDatum(digest_bytea(digest));
 	values[4] = PointerGetDatum(digest_bytea(next));
 	tup = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	/* a plain heap insert plus index entries: no triggers, rules or privileges */
-	CatalogTupleInsert(rel, tup);
-	heap_freetuple(tup);
-	table_close(rel, RowExclusiveLock);
+	CatalogTupleInsertWithInfo(rel, tup, indstate);
 
 	head.link_id = link_id;
 	memcpy(head.chain, next, CHAIN_LEN);
@@ -626,14 +622,40 @@ queue_link(Oid linkrel, const char *ledger, const char *row_key, const uint8 *di
 static void
 flush_pending(void)
 {
-	int			i;
+	MemoryContext link_cxt;
+	MemoryContext old;
+	int			i = 0;
 
-	for (i = 0; i < npending; i++)
+	if (npending == 0)
+		return;
+	link_cxt = AllocSetContextCreate(CurrentMemoryContext, "afregning link",
+									 ALLOCSET_SMALL_SIZES);
+	while (i < npending)
 	{
-		CHECK_FOR_INTERRUPTS();
-		chain_append(pending[i].linkrel, pending[i].ledger, pending[i].row_key,
-					 pending[i].digest);
+		Oid			linkrel = pending[i].linkrel;
+		Relation	rel;
+		CatalogIndexState indstate;
+
+		if (!head.valid || head.linkrel != linkrel)
+			chain_head_load(linkrel);
+		rel = table_open(linkrel, RowExclusiveLock);
+		if (RelationGetDescr(rel)->natts != 5)
+			elog(ERROR, "ledger_link has an unexpected shape");
+		indstate = CatalogOpenIndexes(rel);
+		for (; i < npending && pending[i].linkrel == linkrel; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			old = MemoryContextSwitchTo(link_cxt);
+			chain_append(rel, indstate, pending[i].ledger, pending[i].row_key,
+						 pending[i].digest);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(link_cxt);
+		}
+		CatalogCloseIndexes(indstate);
+		table_close(rel, RowExclusiveLock);
 	}
+	MemoryContextDelete(link_cxt);
+
 	npending = 0;
 	if (pending_cxt != NULL)
 	{
