@@ -4,7 +4,7 @@
 -- in one transaction that is rolled back, so it asks for them with
 -- ledger_link_pending() before each verification.
 BEGIN;
-SELECT plan(49);
+SELECT plan(52);
 SET LOCAL search_path = afregning, public;
 
 -- ---------------------------------------------------------------------
@@ -203,6 +203,26 @@ SELECT results_eq($$SELECT link_id::integer, ledger, row_key FROM ledger_link WH
 	$$VALUES (29, 'cost_entry', 'e22')$$, 'a new ledger row becomes link 29');
 SELECT is_empty('SELECT * FROM verify_ledger()', 'and the chain verifies');
 
+-- rows of a rolled-back savepoint are never linked; those of a released one are
+SAVEPOINT a;
+INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount)
+VALUES ('s1', 2022, 'support_admin', 'expected', 1.00);
+SAVEPOINT b;
+INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount)
+VALUES ('s2', 2022, 'support_admin', 'expected', 2.00);
+ROLLBACK TO SAVEPOINT b;
+RELEASE SAVEPOINT a;
+SAVEPOINT c;
+INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount)
+VALUES ('s3', 2022, 'support_admin', 'expected', 3.00);
+ROLLBACK TO SAVEPOINT c;
+RELEASE SAVEPOINT c;
+SELECT is(ledger_link_pending(), 1, 'of three rows in savepoints, the one not rolled back is linked');
+SELECT results_eq($$SELECT link_id::integer, ledger, row_key FROM ledger_link WHERE link_id > 29$$,
+	$$VALUES (30, 'cost_entry', 's1')$$, 'it becomes link 30');
+SELECT throws_ok('SELECT ledger_link_pending()', '25001', NULL,
+	'ledger_link_pending() refuses to run inside a subtransaction');
+
 -- ---------------------------------------------------------------------
 -- Roles: verify_ledger is for the administrator and the reader
 -- ---------------------------------------------------------------------
@@ -277,9 +297,9 @@ SET LOCAL afregning.restore_mode = on;
 INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount)
 VALUES ('r22', 2022, 'support_admin', 'expected', 1.00);
 SELECT is(ledger_link_pending(), 0, 'in restore mode a ledger row is not queued');
-SELECT is((SELECT max(link_id)::integer FROM ledger_link), 29, 'in restore mode a ledger row is not linked again');
-INSERT INTO ledger_link VALUES (30, 'cost_entry', 'r22', '\x00', '\x00');
-SELECT is((SELECT max(link_id)::integer FROM ledger_link), 30, 'in restore mode the dumped links load');
+SELECT is((SELECT max(link_id)::integer FROM ledger_link), 30, 'in restore mode a ledger row is not linked again');
+INSERT INTO ledger_link VALUES (31, 'cost_entry', 'r22', '\x00', '\x00');
+SELECT is((SELECT max(link_id)::integer FROM ledger_link), 31, 'in restore mode the dumped links load');
 
 SELECT * FROM finish();
 ROLLBACK;
