@@ -150,7 +150,12 @@ column_init(LedgerColumn *col, Form_pg_attribute att, MemoryContext mcxt)
 		case INTERVALOID:
 		case MONEYOID:
 		case TIMETZOID:
-			/* their text depends on settings: not a canonical form */
+		case REGCLASSOID:
+		case REGPROCOID:
+		case REGTYPEOID:
+		case REGROLEOID:
+		case REGNAMESPACEOID:
+			/* their text depends on settings or search_path: not a canonical form */
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("ledger column \"%s\" has type %s, which has no canonical text form",
