@@ -23,8 +23,10 @@ set -u
 PSQL="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}/psql"
 [ -x "$PSQL" ] || PSQL=psql
 DB=${AF_SCENARIO_DB:-scenario_odbc}
-PY=/usr/bin/python3
-DRIVER=${AF_ODBC_DRIVER:-/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so}
+# python3-pyodbc installs for the Debian python3, not for another one on PATH
+PY=${AF_PYTHON:-/usr/bin/python3}
+# the Unicode driver of odbc-postgresql, wherever the package put it
+DRIVER=${AF_ODBC_DRIVER:-$(dpkg -L odbc-postgresql 2>/dev/null | grep '/psqlodbcw\.so$' | head -1)}
 KBH=afregning_odbc_kbh		# mapped to 101
 AAR=afregning_odbc_aarhus	# mapped to 751
 
