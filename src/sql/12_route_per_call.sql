@@ -17,3 +17,7 @@
 ALTER TYPE @extschema@.route ADD VALUE 'per_call';
 COMMENT ON TYPE @extschema@.route IS
 	'Who carries a cost: the buffet pool (buffetpuljen), a consumer system, a municipality directly (rated per-call usage), or per_call: a cost entry of a per-call service, recovered through the per-call charges (betaling pr. opslag) and never part of the pool';
+COMMENT ON COLUMN @extschema@.cost_line.route IS
+	'pool, system or per_call (data consumption of a per-call service, recovered by the per-call charges); lines fixed by 0.1.0 wrote municipality for per_call, and the views read it so';
+COMMENT ON COLUMN @extschema@.usage_line.route IS
+	'pool, system or municipality (rated per-call usage: the per-call charges of a municipality)';
