@@ -33,3 +33,30 @@ SELECT c.relname AS view_without_security_invoker
   FROM pg_catalog.pg_class c
  WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'v'
    AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false);
+
+-- the types BI tools see (SPEC §6): money numeric(14,2), codes and names
+-- varchar(n), counts bigint or integer, enum values varchar
+SELECT c.relname AS view, a.attname AS column_name,
+	   pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'v'
+ ORDER BY c.relname, a.attnum;
+
+-- no view column is untyped text, an enum or numeric without precision
+SELECT c.relname AS view, a.attname AS column_name,
+	   pg_catalog.format_type(a.atttypid, a.atttypmod) AS vague_type
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+ WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'v'
+   AND (t.typtype = 'e' OR a.atttypid = 'text'::regtype
+		OR (a.atttypid IN ('numeric'::regtype, 'varchar'::regtype) AND a.atttypmod < 0));
+
+-- every role reads every view (SPEC §6)
+SELECT c.relname AS view, r.rolname AS role_without_select
+  FROM pg_catalog.pg_class c
+ CROSS JOIN pg_catalog.pg_roles r
+ WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'v'
+   AND r.rolname IN ('afregning_admin', 'afregning_reader', 'afregning_municipality')
+   AND NOT pg_catalog.has_table_privilege(r.oid, c.oid, 'SELECT');

@@ -151,22 +151,27 @@ SELECT month, municipality_code, service_code, unit_price, calls, amount, kind
 SELECT year, status, expected_pool, carry_in, pool, citizens, price
   FROM buffet_price ORDER BY year;
 
-SELECT from_year, to_year, actual_pool, carry_in, billed, difference
-  FROM carry_forward ORDER BY from_year;
+-- One row per posting; nothing is spread here, so posted = difference.
+SELECT from_year, to_year, actual_pool, carry_in, billed, difference, posted
+  FROM carry_forward ORDER BY from_year, to_year;
 
--- Actual data consumption: municipality = 900.00 + per-call usage
--- (12.51 + 8.34 + 0.50 + 10.00 = 31.35) = 931.35; pool = CVR usage 400.00;
--- system = 1,000.00 + UDK-PENSION usage 50.00 + 100.00 = 1,150.00.
+-- Actual data consumption: municipality = the per-call usage (the charges)
+-- 12.51 + 8.34 + 0.50 + 10.00 = 31.35; per_call = the CPR cost entry 900.00
+-- that the charges recover, never added to them (SPEC §3); pool = CVR usage
+-- 400.00; system = 1,000.00 + UDK-PENSION usage 50.00 + 100.00 = 1,150.00.
 -- Establishment 45,000.01 all system; operations 300,000.00 pool and system.
 SELECT year, basis, cost_type, route, amount
   FROM cost_breakdown ORDER BY year, basis, cost_type, route;
 
+-- Municipalities' per-call charges by month; UDK-PENSION's usage is its own,
+-- settled per year in system_charge below, never shown as a month.
 SELECT month, payer_kind, payer_code, service_code, calls, amount
   FROM direct_charge ORDER BY month, payer_kind, payer_code, service_code;
 
 -- ESDH pays its 22,500.01 share of CVR's establishment, KY 22,500.00 and its
--- operations share; UDK-PENSION its own data consumption.
-SELECT year, basis, system_code, system_class, cost_type, amount
+-- operations share; UDK-PENSION its own data consumption: the entry 1,000.00
+-- and its 4,000 + 2,500 = 6,500 calls rated at 50.00 + 100.00, for the year.
+SELECT year, basis, system_code, system_class, cost_type, calls, amount
   FROM system_charge ORDER BY year, basis, system_code, cost_type;
 
 -- 101: buffet 1,518,000.00; CPR 12.51 + 10.00 = 22.51;
@@ -177,5 +182,44 @@ SELECT year, basis, system_code, system_class, cost_type, amount
 SELECT year, municipality_code, municipality_name, citizens, buffet_amount,
        direct_amount, infrastructure_amount, total
   FROM municipality_invoice ORDER BY year, municipality_code;
+
+-- Does the CPR tariff cover its cost? Charged 31.35 for 1,801 + 667 + 40 =
+-- 2,508 calls against the cost entry 900.00: 31.35 - 900.00 = -868.65.
+SELECT year, service_code, expected_cost, cost, calls, charged, difference
+  FROM per_call_recovery ORDER BY year, service_code;
+
+-- The waterfall of 2024 in typed columns: 1,900,000.00 / 750,004 =
+-- 2.5333198223 -> 2.53; billed 1,897,510.12; residual 2,489.88.
+SELECT year, line, item, amount, citizens, unrounded
+  FROM price_waterfall ORDER BY year, line;
+
+-- Usage loaded so far, rated per row: 147 ESDH 333 + 1 = 334 x 0.0125 =
+-- 4.175 -> 4.18 and 147 KY 333 -> 4.1625 -> 4.16 (no routing, no baseline).
+SELECT year, month, municipality_code, system_code, service_code, calls, unit_price, amount
+  FROM usage_month ORDER BY month, municipality_code, system_code, service_code;
+
+-- Benchmark 2024, calls per 1,000 citizens: 101 1,801 / 600 = 3.0017 -> 3.0;
+-- 147 667 / 100.003 = 6.6698 -> 6.7; 151 40 / 50.001 = 0.79998 -> 0.8.
+-- Sorted 0.8, 3.0, 6.7: q1 0.8 + 0.5 x 2.2 = 1.9, median 3.0, q3 3.0 + 0.5 x
+-- 3.7 = 4.85 -> 4.9, mean 10.5 / 3 = 3.5. Charges per 1,000 citizens: 101
+-- 22.51 / 600 = 0.0375 -> 0.04; 147 8.34 / 100.003 = 0.0834 -> 0.08; 151
+-- 0.50 / 50.001 = 0.0100 -> 0.01. Rank 147 1, 101 2, 151 3 on both.
+SELECT municipality_code, calls, calls_per_1000_citizens, calls_rank,
+       calls_per_1000_q1, calls_per_1000_median, calls_per_1000_q3, calls_per_1000_mean,
+       direct_amount, direct_per_1000_citizens, direct_rank,
+       direct_per_1000_q1, direct_per_1000_median, direct_per_1000_q3, direct_per_1000_mean
+  FROM municipality_benchmark WHERE year = 2024 ORDER BY municipality_code;
+
+-- The budget of 2025: 750,004.00 over the same 750,004 citizens = 1.00.
+-- Preview of what each municipality would pay: 101 600,000.00 +
+-- 9,375,000.00 = 9,975,000.00; 147 100,003.00 + 2,500,075.00 =
+-- 2,600,078.00; 151 50,001.00 + 1,250,025.00 = 1,300,026.00.
+INSERT INTO population (year, municipality_code, citizens) VALUES
+    (2025, '101', 600000), (2025, '147', 100003), (2025, '151', 50001);
+INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount)
+VALUES ('2025-budget-support', 2025, 'support_admin', 'expected', 750004.00);
+SELECT year, municipality_code, municipality_name, citizens, price, buffet_amount,
+       direct_amount, infrastructure_amount, total
+  FROM invoice_preview ORDER BY year, municipality_code;
 
 ROLLBACK;

@@ -50,46 +50,59 @@ WITH entry AS (
 	  FROM @extschema@.cost_entry e
 	  LEFT JOIN @extschema@.consumer_system c ON c.code = e.system_code
 	  LEFT JOIN @extschema@.service s ON s.code = e.service_code
+),
+routed AS (
+	SELECT entry.entry_key, entry.year, entry.cost_type, entry.basis, r.route,
+		   CASE WHEN r.route = 'system' THEN entry.system_code END AS payer_code,
+		   entry.amount
+	  FROM entry
+	 CROSS JOIN LATERAL (SELECT CASE
+			WHEN entry.cost_type IN ('establishment', 'infrastructure_establishment') THEN 'system'
+			WHEN entry.cost_type IN ('operations', 'support_admin', 'development_pool') THEN 'pool'
+			WHEN entry.cost_type = 'dissemination' THEN
+				CASE WHEN entry.system_class = 'kombit_project' THEN 'system' ELSE 'pool' END
+			WHEN entry.cost_type = 'data_consumption' THEN
+				CASE WHEN entry.system_class IN ('udk', 'own_billing') THEN 'system'
+					 /* recovered by the per-call charges, never the pool's (SPEC §3) */
+					 WHEN entry.billing = 'per_call' THEN 'per_call'
+					 ELSE 'pool' END
+		   END::text AS route) r
+	 WHERE NOT entry.split
+	UNION ALL
+	SELECT p.entry_key, p.year, p.cost_type, p.basis,
+		   CASE WHEN p.cost_type <> 'operations' OR p.orderer_class IN ('monopoly_break', 'udk')
+				THEN 'system' ELSE 'pool' END::text,
+		   CASE WHEN p.cost_type <> 'operations' OR p.orderer_class IN ('monopoly_break', 'udk')
+				THEN p.orderer END,
+		   p.part
+	  FROM (SELECT entry.entry_key, entry.year, entry.cost_type, entry.basis,
+				   o.system_code AS orderer, oc.class AS orderer_class,
+				   @extschema@.apportion(entry.amount::numeric, o.share::numeric)
+					   OVER (PARTITION BY entry.entry_key ORDER BY o.system_code COLLATE "C") AS part
+			  FROM entry
+			  JOIN @extschema@.service_order o ON o.service_code = entry.service_code
+			  JOIN @extschema@.consumer_system oc ON oc.code = o.system_code
+			 WHERE entry.split) p
 )
-SELECT entry.entry_key, entry.year, entry.cost_type, entry.basis, r.route,
-	   CASE WHEN r.route = 'system' THEN entry.system_code END AS payer_code,
-	   entry.amount
-  FROM entry
- CROSS JOIN LATERAL (SELECT CASE
-		WHEN entry.cost_type IN ('establishment', 'infrastructure_establishment') THEN 'system'
-		WHEN entry.cost_type IN ('operations', 'support_admin', 'development_pool') THEN 'pool'
-		WHEN entry.cost_type = 'dissemination' THEN
-			CASE WHEN entry.system_class = 'kombit_project' THEN 'system' ELSE 'pool' END
-		WHEN entry.cost_type = 'data_consumption' THEN
-			CASE WHEN entry.system_class IN ('udk', 'own_billing') THEN 'system'
-				 WHEN entry.billing = 'per_call' THEN 'municipality'
-				 ELSE 'pool' END
-	   END::@extschema@.route AS route) r
- WHERE NOT entry.split
-UNION ALL
-SELECT p.entry_key, p.year, p.cost_type, p.basis,
-	   CASE WHEN p.cost_type <> 'operations' OR p.orderer_class IN ('monopoly_break', 'udk')
-			THEN 'system' ELSE 'pool' END::@extschema@.route,
-	   CASE WHEN p.cost_type <> 'operations' OR p.orderer_class IN ('monopoly_break', 'udk')
-			THEN p.orderer END,
-	   p.part
-  FROM (SELECT entry.entry_key, entry.year, entry.cost_type, entry.basis,
-			   o.system_code AS orderer, oc.class AS orderer_class,
-			   @extschema@.apportion(entry.amount, o.share)
-				   OVER (PARTITION BY entry.entry_key ORDER BY o.system_code COLLATE "C") AS part
-		  FROM entry
-		  JOIN @extschema@.service_order o ON o.service_code = entry.service_code
-		  JOIN @extschema@.consumer_system oc ON oc.code = o.system_code
-		 WHERE entry.split) p;
+/* typed for BI tools (SPEC §6): enum values as varchar, money numeric(14,2) */
+SELECT routed.entry_key::varchar(200) AS entry_key, routed.year,
+	   routed.cost_type::text::varchar(32) AS cost_type,
+	   routed.basis::text::varchar(16) AS basis,
+	   routed.route::varchar(16) AS route,
+	   routed.payer_code::varchar(32) AS payer_code,
+	   routed.amount::numeric(14,2) AS amount
+  FROM routed;
 COMMENT ON VIEW @extschema@.cost_allocation IS
 	'Routing of every cost entry as the matrix of SPEC §3 gives it today (fordeling af omkostninger): one row per entry and route part; split entries are apportioned exactly over the orderers by share';
 COMMENT ON COLUMN @extschema@.cost_allocation.entry_key IS 'Cost entry';
 COMMENT ON COLUMN @extschema@.cost_allocation.year IS 'Year of the entry';
-COMMENT ON COLUMN @extschema@.cost_allocation.cost_type IS 'Cost type';
-COMMENT ON COLUMN @extschema@.cost_allocation.basis IS 'expected or actual';
-COMMENT ON COLUMN @extschema@.cost_allocation.route IS 'pool (buffetpris), system (anvendersystem) or municipality (per-call, recovered through direct charges)';
-COMMENT ON COLUMN @extschema@.cost_allocation.payer_code IS 'Consumer system carrying the part, for route system';
+COMMENT ON COLUMN @extschema@.cost_allocation.cost_type IS 'Cost type (omkostningstype)';
+COMMENT ON COLUMN @extschema@.cost_allocation.basis IS 'expected (forventet) or actual (faktisk)';
+COMMENT ON COLUMN @extschema@.cost_allocation.route IS 'pool (buffetpris), system (anvendersystem) or per_call (data consumption of a per-call service: recovered through the per-call charges, betaling pr. opslag)';
+COMMENT ON COLUMN @extschema@.cost_allocation.payer_code IS 'Consumer system carrying the part, for route system; null otherwise';
 COMMENT ON COLUMN @extschema@.cost_allocation.amount IS 'Part of the entry on this route, DKK';
+GRANT SELECT ON @extschema@.cost_allocation
+	TO afregning_admin, afregning_reader, afregning_municipality;
 
 CREATE FUNCTION @extschema@.fixed_cost_lines(p_year integer, p_basis @extschema@.cost_basis)
 RETURNS integer
@@ -105,7 +118,7 @@ BEGIN
 	  FROM @extschema@.cost_entry e
 	  LEFT JOIN (SELECT a.entry_key, sum(a.amount) AS routed
 				   FROM @extschema@.cost_allocation a
-				  WHERE a.year = p_year AND a.basis = p_basis
+				  WHERE a.year = p_year AND a.basis = p_basis::text
 				  GROUP BY a.entry_key) a USING (entry_key)
 	 WHERE e.year = p_year AND e.basis = p_basis
 	   AND a.routed IS DISTINCT FROM e.amount;
@@ -117,9 +130,11 @@ BEGIN
 			HINT = 'Establishment needs a consumer system or a service with orderers.';
 	END IF;
 	INSERT INTO @extschema@.cost_line (entry_key, year, cost_type, basis, route, payer_code, amount)
-	SELECT a.entry_key, a.year, a.cost_type, a.basis, a.route, a.payer_code, a.amount
+	/* the view speaks varchar (SPEC §6); the ledger keeps the enums */
+	SELECT a.entry_key, a.year, a.cost_type::@extschema@.cost_type, a.basis::@extschema@.cost_basis,
+		   a.route::@extschema@.route, a.payer_code, a.amount
 	  FROM @extschema@.cost_allocation a
-	 WHERE a.year = p_year AND a.basis = p_basis
+	 WHERE a.year = p_year AND a.basis = p_basis::text
 	   AND a.amount <> 0;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	RETURN n;

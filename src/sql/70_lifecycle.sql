@@ -258,7 +258,7 @@ BEGIN
 						UNION ALL
 						SELECT a.amount FROM @extschema@.cost_allocation a
 						 WHERE st = 'open' AND a.year = p_year AND a.basis = 'expected'
-						   AND a.route = 'pool' AND a.cost_type = ct) x), 0.00)
+						   AND a.route = 'pool' AND a.cost_type = ct::text) x), 0.00)
 	  FROM unnest(enum_range(NULL::@extschema@.cost_type)) AS ct;
 	line := 8; item := 'carry_in'; amount := pv.carry_in; RETURN NEXT;
 	line := 9; item := 'pool'; amount := pv.pool; RETURN NEXT;

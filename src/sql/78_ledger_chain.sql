@@ -342,7 +342,8 @@ SELECT a.year,
 	   a.current_user_name::varchar(64) AS current_user_name,
 	   a.approved_at,
 	   encode(a.waterfall_sha256, 'hex')::varchar(64) AS waterfall_sha256,
-	   a.waterfall
+	   /* fourteen short lines: a long-text column would reach BI tools as a memo */
+	   a.waterfall::varchar(2000) AS waterfall
   FROM @extschema@.approval a;
 COMMENT ON VIEW @extschema@.approval_log IS
 	'Approvals (godkendelser): who announced and who closed each year, when, and a SHA-256 of the price waterfall they saw';

@@ -182,7 +182,7 @@ BEGIN
 			IF e.class IN ('udk', 'own_billing') THEN
 				RETURN QUERY SELECT e.entry_key::text, 'system', e.system_code::text, e.amount;
 			ELSIF e.billing = 'per_call' THEN
-				RETURN QUERY SELECT e.entry_key::text, 'municipality', NULL::text, e.amount;
+				RETURN QUERY SELECT e.entry_key::text, 'per_call', NULL::text, e.amount;
 			ELSE
 				RETURN QUERY SELECT e.entry_key::text, 'pool', NULL::text, e.amount;
 			END IF;

@@ -183,7 +183,7 @@ SELECT results_eq(
 
 -- a first run over all usage: 101: 1,001 x 0.0125 = 12.51; 147: 12.50; month 25.01
 SELECT results_eq(
-	$$SELECT payer_code, calls, amount FROM direct_charge
+	$$SELECT payer_code::text, calls, amount FROM direct_charge
 		WHERE payer_kind = 'municipality' AND month = '2020-01-01' ORDER BY payer_code$$,
 	$$VALUES ('101' COLLATE "C", 1001::bigint, 12.51), ('147', 1000::bigint, 12.50)$$,
 	'after the adjustment each key equals a first run over all the usage');
@@ -211,14 +211,14 @@ INSERT INTO usage (period, municipality_code, system_code, service_code, calls, 
  *   a20-dis        dissemination, no system                  250.00 -> pool
  *   a20-dc-udk     data_consumption CVR, system UDK-BARSEL 1,200.00 -> system
  *   a20-dc-nem     data_consumption CPR, system NEMREF       600.00 -> system
- *   a20-dc-cpr     data_consumption CPR (per_call)           700.00 -> municipality
+ *   a20-dc-cpr     data_consumption CPR (per_call)           700.00 -> per_call
  *   a20-dc-cvr     data_consumption CVR                      900.00 -> pool
  *   a20-supp       support_admin                    1,990,000.00 -> pool
  *   a20-devpool    development_pool                     2,000.00 -> pool
  *   a20-infra      infrastructure_establishment, SAPA  10,000.00 -> system
  * pool   = 100.01 + 500 + 50 + 250 + 900 + 1,990,000 + 2,000 = 1,993,800.01
  * system = 100 + 1,000 + 200 + 800 + 1,200 + 600 + 10,000  =    13,900.00
- * municipality                                              =       700.00
+ * per_call                                                  =       700.00
  * total                                                     = 2,008,400.01
  * ------------------------------------------------------------------ */
 INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, system_code, amount) VALUES
@@ -285,19 +285,18 @@ SELECT set_eq(
 		FROM usage_line WHERE year = 2020 AND route = 'municipality'$$,
 	'S9: the closed year''s direct charges equal its rated per-call usage lines');
 
--- system lines start at the first month of their tariff period (2020-01-01)
+-- direct_charge holds municipalities' per-call charges by month only; the
+-- usage that systems carry (KY baseline 1,500 BESKED calls 150.00, NEMREF
+-- 2,000 CPR calls 25.00, UDK-BARSEL 5,000 CPR 62.50 + 10,000 CVR 500.00) is
+-- settled per year and shows in system_charge below, never as a month here
 SELECT results_eq(
-	$$SELECT month, payer_kind, payer_code, service_code, calls, amount FROM direct_charge
+	$$SELECT month, payer_kind::text, payer_code::text, service_code::text, calls, amount FROM direct_charge
 		WHERE month < '2021-01-01' ORDER BY payer_kind, month, payer_code, service_code$$,
 	$$VALUES ('2020-01-01'::date, 'municipality', '101' COLLATE "C", 'CPR' COLLATE "C", 1001::bigint, 12.51),
 			 ('2020-01-01'::date, 'municipality', '147', 'CPR', 1001::bigint, 12.51),
 			 ('2020-03-01'::date, 'municipality', '151', 'CPR', 41::bigint, 0.51),
-			 ('2020-12-01'::date, 'municipality', '101', 'CPR', 200::bigint, 2.50),
-			 ('2020-01-01'::date, 'system', 'KY', 'BESKED', 1500::bigint, 150.00),
-			 ('2020-01-01'::date, 'system', 'NEMREF', 'CPR', 2000::bigint, 25.00),
-			 ('2020-01-01'::date, 'system', 'UDK-BARSEL', 'CPR', 5000::bigint, 62.50),
-			 ('2020-01-01'::date, 'system', 'UDK-BARSEL', 'CVR', 10000::bigint, 500.00)$$,
-	'direct_charge 2020: municipalities by month, udk/own_billing and baseline usage as system lines');
+			 ('2020-12-01'::date, 'municipality', '101', 'CPR', 200::bigint, 2.50)$$,
+	'direct_charge 2020: municipalities'' per-call charges by month, no system rows');
 
 SELECT results_eq(
 	$$SELECT service_code, calls, amount FROM usage_line
@@ -319,39 +318,40 @@ SELECT results_eq(
  *   actual sum = 13,900.00 + 737.50 = 14,637.50
  * ------------------------------------------------------------------ */
 SELECT results_eq(
-	$$SELECT basis, system_code, system_class, cost_type, amount FROM system_charge
+	$$SELECT basis::text, system_code::text, system_class::text, cost_type::text, calls, amount FROM system_charge
 		WHERE year = 2020 ORDER BY basis, system_code, cost_type$$,
-	$$VALUES ('actual', 'ESDH' COLLATE "C", 'municipal', 'establishment', 283.34),
-			 ('actual', 'FLIS', 'kombit_project', 'dissemination', 800.00),
-			 ('actual', 'KY', 'monopoly_break', 'data_consumption', 150.00),
-			 ('actual', 'KY', 'monopoly_break', 'establishment', 533.33),
-			 ('actual', 'KY', 'monopoly_break', 'operations', 100.00),
-			 ('actual', 'NEMREF', 'own_billing', 'data_consumption', 625.00),
-			 ('actual', 'SAPA', 'monopoly_break', 'establishment', 250.00),
-			 ('actual', 'SAPA', 'monopoly_break', 'infrastructure_establishment', 10000.00),
-			 ('actual', 'UDK-BARSEL', 'udk', 'data_consumption', 1762.50),
-			 ('actual', 'UDK-BARSEL', 'udk', 'establishment', 33.33),
-			 ('actual', 'UDK-BARSEL', 'udk', 'operations', 100.00),
-			 ('expected', 'KY', 'monopoly_break', 'establishment', 90000.00),
-			 ('expected', 'KY', 'monopoly_break', 'operations', 200.00),
-			 ('expected', 'SAPA', 'monopoly_break', 'operations', 100.00)$$,
+	$$VALUES ('actual', 'ESDH' COLLATE "C", 'municipal', 'establishment', NULL::bigint, 283.34),
+			 ('actual', 'FLIS', 'kombit_project', 'dissemination', NULL, 800.00),
+			 ('actual', 'KY', 'monopoly_break', 'data_consumption', 1500, 150.00),
+			 ('actual', 'KY', 'monopoly_break', 'establishment', NULL, 533.33),
+			 ('actual', 'KY', 'monopoly_break', 'operations', NULL, 100.00),
+			 ('actual', 'NEMREF', 'own_billing', 'data_consumption', 2000, 625.00),
+			 ('actual', 'SAPA', 'monopoly_break', 'establishment', NULL, 250.00),
+			 ('actual', 'SAPA', 'monopoly_break', 'infrastructure_establishment', NULL, 10000.00),
+			 ('actual', 'UDK-BARSEL', 'udk', 'data_consumption', 15000, 1762.50),
+			 ('actual', 'UDK-BARSEL', 'udk', 'establishment', NULL, 33.33),
+			 ('actual', 'UDK-BARSEL', 'udk', 'operations', NULL, 100.00),
+			 ('expected', 'KY', 'monopoly_break', 'establishment', NULL, 90000.00),
+			 ('expected', 'KY', 'monopoly_break', 'operations', NULL, 200.00),
+			 ('expected', 'SAPA', 'monopoly_break', 'operations', NULL, 100.00)$$,
 	'system_charge 2020: establishment, operations shares, own data consumption, baseline, KOMBIT dissemination');
 
 /* ------------------------------------------------------------------
  * Closing identity of 2020
  *   pool         = 1,993,800.01 + 195.00 = 1,993,995.01
  *   system       =    13,900.00 + 737.50 =    14,637.50
- *   municipality =       700.00 +  28.03 =       728.03
+ *   municipality =         0.00 +  28.03 =        28.03  (the per-call charges)
+ *   per_call     =       700.00 +   0.00 =       700.00  (the cost they recover, SPEC §3)
  *   total        = 2,008,400.01 + 960.53 = 2,009,360.54
  * ------------------------------------------------------------------ */
 SELECT results_eq(
-	$$SELECT route, sum(amount) FROM cost_breakdown
+	$$SELECT route::text, sum(amount) FROM cost_breakdown
 		WHERE year = 2020 AND basis = 'actual' GROUP BY route ORDER BY route$$,
-	$$VALUES ('municipality', 728.03), ('pool', 1993995.01), ('system', 14637.50)$$,
-	'cost_breakdown 2020 actual by route');
+	$$VALUES ('municipality', 28.03), ('per_call', 700.00), ('pool', 1993995.01), ('system', 14637.50)$$,
+	'cost_breakdown 2020 actual by route: per-call cost entries on route per_call, not added to the municipality route');
 
 SELECT is((SELECT sum(amount) FROM cost_breakdown WHERE year = 2020 AND basis = 'actual'),
-	2009360.54, 'the three routes add up to entries 2,008,400.01 + rated usage 960.53 = 2,009,360.54');
+	2009360.54, 'the four routes add up to entries 2,008,400.01 + rated usage 960.53 = 2,009,360.54');
 
 SELECT is(
 	(SELECT sum(amount) FROM cost_entry WHERE year = 2020 AND basis = 'actual')
@@ -370,7 +370,7 @@ SELECT is_empty(
 
 -- expected: pool 1,999,900.00 + 100.00 = 2,000,000.00; system 90,000 + 200 + 100 = 90,300.00
 SELECT results_eq(
-	$$SELECT route, sum(amount) FROM cost_breakdown
+	$$SELECT route::text, sum(amount) FROM cost_breakdown
 		WHERE year = 2020 AND basis = 'expected' GROUP BY route ORDER BY route$$,
 	$$VALUES ('pool', 2000000.00), ('system', 90300.00)$$,
 	'cost_breakdown 2020 expected kept apart: pool 2,000,000.00, system 90,300.00');
@@ -389,10 +389,10 @@ SELECT results_eq(
  *   151: 2.71 x   1,786 =     4,840.06; direct 0.51;  infra    44,650.00; total    49,490.57
  * ------------------------------------------------------------------ */
 SELECT results_eq(
-	$$SELECT municipality_code, municipality_name, citizens, buffet_amount, direct_amount,
+	$$SELECT municipality_code::text, municipality_name::text, citizens, buffet_amount, direct_amount,
 			 infrastructure_amount, total
 		FROM municipality_invoice WHERE year = 2020 ORDER BY municipality_code$$,
-	$$VALUES ('101' COLLATE "C", 'København', 632340, 1713641.40, 15.01, 9779250.00, 11492906.41),
+	$$VALUES ('101' COLLATE "C", 'København', 632340::bigint, 1713641.40, 15.01, 9779250.00, 11492906.41),
 			 ('147', 'Frederiksberg', 104000, 281840.00, 12.51, 2600000.00, 2881852.51),
 			 ('151', 'Ballerup', 1786, 4840.06, 0.51, 44650.00, 49490.57)$$,
 	'municipality_invoice 2020: buffet + per-call charges of the year''s months + infrastructure');
@@ -520,7 +520,7 @@ SELECT results_eq(
 
 -- direct amounts of 2021's months for 101: 3.00 + 7.50 + 10.00 + 5.99 = 26.49
 SELECT results_eq(
-	$$SELECT municipality_code, buffet_amount, direct_amount, infrastructure_amount, total
+	$$SELECT municipality_code::text, buffet_amount, direct_amount, infrastructure_amount, total
 		FROM municipality_invoice WHERE year = 2021 ORDER BY municipality_code$$,
 	$$VALUES ('101' COLLATE "C", 0.00, 26.49, 9875000.00, 9875026.49),
 			 ('147', 0.00, 0.00, 2625000.00, 2625000.00),

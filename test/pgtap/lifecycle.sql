@@ -281,7 +281,7 @@ SELECT results_eq(
 -- buffet_price: locked figures for announced/closed years, live preview
 -- for open ones; 2026 has carry-in -50.00 and no population yet (price null)
 SELECT results_eq(
-	$$SELECT year, status, expected_pool, carry_in, pool, citizens, price, announced_at IS NOT NULL
+	$$SELECT year, status::text, expected_pool, carry_in, pool, citizens, price, announced_at IS NOT NULL
 		FROM buffet_price WHERE year BETWEEN 2021 AND 2026 ORDER BY year$$,
 	$$VALUES (2021, 'closed', 1000.00, 0.00, 1000.00, 3::bigint, 333.33, true),
 			 (2022, 'closed', 600.00, 0.00, 600.00, 3::bigint, 200.00, true),
@@ -294,7 +294,7 @@ SELECT results_eq(
 -- cost_breakdown of 2021 and 2022: fixed routing (expected at announcement,
 -- actual at close), plus rated usage of 2022 as actual data consumption
 SELECT results_eq(
-	$$SELECT year, cost_type, basis, route, amount FROM cost_breakdown
+	$$SELECT year, cost_type::text, basis::text, route::text, amount FROM cost_breakdown
 	   WHERE year IN (2021, 2022) ORDER BY year, basis, cost_type, route$$,
 	$$VALUES (2021, 'support_admin', 'actual', 'pool', 1000.00),
 			 (2021, 'operations', 'expected', 'pool', 100.00),
@@ -306,7 +306,7 @@ SELECT results_eq(
 			 (2022, 'support_admin', 'expected', 'pool', 600.00)$$,
 	'cost_breakdown: by year, cost type, basis and route');
 SELECT results_eq(
-	$$SELECT year, cost_type, basis, route, amount FROM cost_breakdown WHERE year = 2025$$,
+	$$SELECT year, cost_type::text, basis::text, route::text, amount FROM cost_breakdown WHERE year = 2025$$,
 	$$VALUES (2025, 'support_admin', 'expected', 'pool', 299.99)$$,
 	'cost_breakdown of an open year: its live routing');
 

@@ -75,7 +75,7 @@ INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, system_
 -- E1: the entry names a system: all of it to that system, even though the
 -- service (SS1) has other orderers and KMDX is a municipal system.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation WHERE entry_key = 'E1'$$,
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation WHERE entry_key = 'E1'$$,
 	$$VALUES ('system', 'KMDX', 1000.00)$$,
 	'establishment with a system: all to the entry''s system');
 
@@ -84,7 +84,7 @@ SELECT results_eq(
 -- 1 øre left goes to the largest remainder (KSD .5):
 -- KSD 50.01, KY 25.00, SAPA 25.00 (sum 100.01).
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'E2' ORDER BY payer_code COLLATE "C"$$,
 	$$VALUES ('system', 'KSD', 50.01), ('system', 'KY', 25.00), ('system', 'SAPA', 25.00)$$,
 	'establishment without a system: split over the orderers by share, largest remainder');
@@ -92,7 +92,7 @@ SELECT results_eq(
 -- E6: EST3 weights KSD 2, KY 1, SAPA 1 do not sum to 1; normalised by 4:
 -- 1000.00 -> 500.00, 250.00, 250.00.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'E6' ORDER BY payer_code COLLATE "C"$$,
 	$$VALUES ('system', 'KSD', 500.00), ('system', 'KY', 250.00), ('system', 'SAPA', 250.00)$$,
 	'S1: order shares are weights normalised by their sum');
@@ -101,7 +101,7 @@ SELECT results_eq(
 -- 1 øre left, remainders tie (.5/.5): the larger weight wins, although KY
 -- is the earlier code: SAPA 0.02, KY 0.00.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'E3' ORDER BY payer_code COLLATE "C"$$,
 	$$VALUES ('system', 'KY', 0.00), ('system', 'SAPA', 0.02)$$,
 	'S1: a tie in remainders goes to the larger weight');
@@ -110,7 +110,7 @@ SELECT results_eq(
 -- floors 1+0+0, 1 øre left, KY and SAPA tie in remainder and weight: the
 -- byte-wise earlier code KY gets it: KSD 0.01, KY 0.01, SAPA 0.00.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'E4' ORDER BY payer_code COLLATE "C"$$,
 	$$VALUES ('system', 'KSD', 0.01), ('system', 'KY', 0.01), ('system', 'SAPA', 0.00)$$,
 	'S1: a tie in remainder and weight goes to the earlier system code');
@@ -118,7 +118,7 @@ SELECT results_eq(
 -- E5: EST4 alfa 1, Zeta 1; 1 øre: a full tie. Byte-wise 'Z' (0x5A) sorts
 -- before 'a' (0x61), so Zeta gets the øre (a linguistic order would not).
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'E5' ORDER BY amount DESC$$,
 	$$VALUES ('system', 'Zeta', 0.01), ('system', 'alfa', 0.00)$$,
 	'S1: codes are compared byte-wise (COLLATE "C")');
@@ -126,7 +126,7 @@ SELECT results_eq(
 -- I1/I2: infrastructure establishment routes like establishment.
 -- I2: 300.00 over EST1 0.5/0.25/0.25 -> 150.00, 75.00, 75.00.
 SELECT results_eq(
-	$$SELECT entry_key COLLATE "default", route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT entry_key::text COLLATE "default", route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key IN ('I1', 'I2') ORDER BY entry_key, payer_code COLLATE "C"$$,
 	$$VALUES ('I1', 'system', 'UDKB', 500.00),
 			 ('I2', 'system', 'KSD', 150.00), ('I2', 'system', 'KY', 75.00),
@@ -156,7 +156,7 @@ INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, system_
 -- O1: DEV is funded by the development pool: pool, although KY (a
 -- monopoly-break system) ordered it.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation WHERE entry_key = 'O1'$$,
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation WHERE entry_key = 'O1'$$,
 	$$VALUES ('pool', NULL::text, 200.00)$$,
 	'operations of a development-pool service: pool');
 
@@ -164,7 +164,7 @@ SELECT results_eq(
 -- 10001 øre / 4: quotas 5000.5, 2500.25, 2500.25; the left øre to KMDX (.5).
 -- KMDX's 50.01 -> pool; KSD 25.00 and KY 25.00 -> their systems.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'O2' ORDER BY route, payer_code COLLATE "C"$$,
 	$$VALUES ('pool', NULL::text, 50.01), ('system', 'KSD', 25.00), ('system', 'KY', 25.00)$$,
 	'operations with mixed orderers: monopoly_break shares to the systems, the rest to the pool');
@@ -173,21 +173,21 @@ SELECT results_eq(
 -- floors 9999, 1 øre left, full tie: earliest code KMDX. KMDX 33.34 -> pool,
 -- SAPA 33.33 -> system (monopoly_break), UDKB 33.33 -> system (udk).
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'O3' ORDER BY route, payer_code COLLATE "C"$$,
 	$$VALUES ('pool', NULL::text, 33.34), ('system', 'SAPA', 33.33), ('system', 'UDKB', 33.33)$$,
 	'operations: udk orderers pay their share like monopoly-break orderers');
 
 -- O4: NOORD has no orderers: pool.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation WHERE entry_key = 'O4'$$,
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation WHERE entry_key = 'O4'$$,
 	$$VALUES ('pool', NULL::text, 70.00)$$,
 	'operations without orderers: pool');
 
 -- O5: EST4 orderers alfa, Zeta (both municipal); 1001 øre / 2 = 500.5 each,
 -- the left øre to byte-wise earlier Zeta: 5.01 and 5.00, both pool.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'O5' ORDER BY amount DESC$$,
 	$$VALUES ('pool', NULL::text, 5.01), ('pool', NULL::text, 5.00)$$,
 	'operations ordered by municipal systems only: all pool');
@@ -196,7 +196,7 @@ SELECT results_eq(
 -- 499.5 each, the left øre to FLIS (earlier code): 5.00 and 4.99, both pool
 -- (only monopoly_break and udk orderers pay operations).
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'O6' ORDER BY amount DESC$$,
 	$$VALUES ('pool', NULL::text, 5.00), ('pool', NULL::text, 4.99)$$,
 	'operations ordered by kombit_project/own_billing systems: pool');
@@ -205,7 +205,7 @@ SELECT results_eq(
 -- quotas 1, .5, .5 -> KMDX 1, then the left øre to KSD (tie with KY, earlier
 -- code): KMDX -0.01 (pool), KSD -0.01, KY 0.00.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key = 'O7' ORDER BY route, payer_code COLLATE "C"$$,
 	$$VALUES ('pool', NULL::text, -0.01), ('system', 'KSD', -0.01), ('system', 'KY', 0.00)$$,
 	'S2: a negative amount is split as the mirror image of its magnitude');
@@ -229,37 +229,37 @@ INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, system_
 	('DC7', 2021, 'data_consumption', 'expected', 'CPR', 'KMDX',   6.00);
 
 SELECT results_eq(
-	$$SELECT entry_key COLLATE "default", route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT entry_key::text COLLATE "default", route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key IN ('SA1', 'DP1') ORDER BY entry_key$$,
 	$$VALUES ('DP1', 'pool', NULL::text, 400.00), ('SA1', 'pool', NULL::text, 300.00)$$,
 	'support_admin and development_pool: pool, whatever system they name');
 
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation WHERE entry_key = 'DI1'$$,
+	$$SELECT route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation WHERE entry_key = 'DI1'$$,
 	$$VALUES ('system', 'FLIS', 50.00)$$,
 	'dissemination for a kombit_project system: that system');
 
 SELECT results_eq(
-	$$SELECT entry_key COLLATE "default", route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT entry_key::text COLLATE "default", route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key IN ('DI2', 'DI3') ORDER BY entry_key$$,
 	$$VALUES ('DI2', 'pool', NULL::text, 40.00), ('DI3', 'pool', NULL::text, 30.00)$$,
 	'dissemination otherwise: pool');
 
 SELECT results_eq(
-	$$SELECT entry_key COLLATE "default", route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT entry_key::text COLLATE "default", route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key IN ('DC1', 'DC2', 'DC4') ORDER BY entry_key$$,
 	$$VALUES ('DC1', 'system', 'UDKB', 20.00), ('DC2', 'system', 'NEMR', 15.00),
 			 ('DC4', 'system', 'UDKB', 11.00)$$,
 	'data_consumption of a udk or own_billing system: that system (also on a per-call service)');
 
 SELECT results_eq(
-	$$SELECT entry_key COLLATE "default", route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT entry_key::text COLLATE "default", route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key IN ('DC3', 'DC7') ORDER BY entry_key$$,
-	$$VALUES ('DC3', 'municipality', NULL::text, 12.00), ('DC7', 'municipality', NULL::text, 6.00)$$,
-	'data_consumption of a per_call service: route municipality with no payer');
+	$$VALUES ('DC3', 'per_call', NULL::text, 12.00), ('DC7', 'per_call', NULL::text, 6.00)$$,
+	'data_consumption of a per_call service: route per_call (SPEC §3), no payer, never the municipality route');
 
 SELECT results_eq(
-	$$SELECT entry_key COLLATE "default", route::text, payer_code COLLATE "default", amount::numeric FROM cost_allocation
+	$$SELECT entry_key::text COLLATE "default", route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key IN ('DC5', 'DC6') ORDER BY entry_key$$,
 	$$VALUES ('DC5', 'pool', NULL::text, 8.00), ('DC6', 'pool', NULL::text, 7.00)$$,
 	'data_consumption otherwise (also by a monopoly_break system): pool');
@@ -330,7 +330,7 @@ CREATE TEMP TABLE rated ON COMMIT DROP AS SELECT * FROM rated_usage(2021);
 -- per-call service by udk / own_billing: system lines (S3), not direct charges.
 -- UDKB 1000 x 0.0033 = 3.30; NEMR 500 x 0.0033 = 1.65
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", period, tariff_from, unit_price, calls, amount FROM rated
+	$$SELECT route::text, payer_code::text COLLATE "default", period, tariff_from, unit_price, calls, amount FROM rated
 	   WHERE service_code = 'CPR' AND route <> 'municipality' ORDER BY payer_code COLLATE "C"$$,
 	$$VALUES ('system', 'NEMR', NULL::date, DATE '2000-01-01', 0.0033, 500::bigint, 1.65),
 			 ('system', 'UDKB', NULL::date, DATE '2000-01-01', 0.0033, 1000::bigint, 3.30)$$,
@@ -343,7 +343,7 @@ SELECT results_eq(
 -- Jul 101: 1000 x 0.0033 = 3.30 (the tariff of 15 July is not yet in force)
 -- Aug 101: 1000 x 0.0040 = 4.00 (in force from 1 August)
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", period, tariff_from, unit_price, calls, amount FROM rated
+	$$SELECT route::text, payer_code::text COLLATE "default", period, tariff_from, unit_price, calls, amount FROM rated
 	   WHERE route = 'municipality' ORDER BY period, payer_code COLLATE "C"$$,
 	$$VALUES ('municipality', '101', DATE '2021-01-01', DATE '2000-01-01', 0.0033, 1500::bigint, 4.95),
 			 ('municipality', '147', DATE '2021-01-01', DATE '2000-01-01', 0.0033,    1::bigint, 0.00),
@@ -367,7 +367,7 @@ SELECT is(
 -- Other services by udk / own_billing systems: system lines.
 -- UDKB on SP1: 2000 x 0.01 = 20.00; NEMR on SS1 (January): 100 x 0.1 = 10.00
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", service_code COLLATE "default", tariff_from, unit_price, calls, amount FROM rated
+	$$SELECT route::text, payer_code::text COLLATE "default", service_code COLLATE "default", tariff_from, unit_price, calls, amount FROM rated
 	   WHERE payer_code IN ('UDKB', 'NEMR') AND service_code <> 'CPR' ORDER BY payer_code COLLATE "C"$$,
 	$$VALUES ('system', 'NEMR', 'SS1', DATE '2020-01-01', 0.1000, 100::bigint, 10.00),
 			 ('system', 'UDKB', 'SP1', DATE '2020-01-01', 0.0100, 2000::bigint, 20.00)$$,
@@ -380,7 +380,7 @@ SELECT results_eq(
 -- -> 20 x 0.2 = 4.00; 30 above -> pool.
 -- May 50, Jun 50: above the baseline -> pool.
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", tariff_from, unit_price, calls, amount FROM rated
+	$$SELECT route::text, payer_code::text COLLATE "default", tariff_from, unit_price, calls, amount FROM rated
 	   WHERE payer_code = 'KY' ORDER BY tariff_from$$,
 	$$VALUES ('system', 'KY', DATE '2020-01-01', 0.1000, 150::bigint, 15.00),
 			 ('system', 'KY', DATE '2021-04-01', 0.2000,  20::bigint,  4.00)$$,
@@ -392,7 +392,7 @@ SELECT results_eq(
 -- 0.2 period (Apr-): KY Apr 30 + May 50 + Jun 50 = 130, KMDX May 10 -> 140
 -- x 0.2 = 28.00
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", tariff_from, unit_price, calls, amount FROM rated
+	$$SELECT route::text, payer_code::text COLLATE "default", tariff_from, unit_price, calls, amount FROM rated
 	   WHERE service_code = 'SS1' AND route = 'pool' ORDER BY tariff_from$$,
 	$$VALUES ('pool', NULL::text, DATE '2020-01-01', 0.1000,  50::bigint,  5.00),
 			 ('pool', NULL::text, DATE '2021-04-01', 0.2000, 140::bigint, 28.00)$$,
@@ -407,7 +407,7 @@ SELECT is(
 -- Other usage: pool. SP1: KMDX 1234 + KY 300 (baseline on a Serviceplatform
 -- service ignored) + FLIS 66 (kombit_project) = 1600 x 0.01 = 16.00
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", tariff_from, unit_price, calls, amount FROM rated
+	$$SELECT route::text, payer_code::text COLLATE "default", tariff_from, unit_price, calls, amount FROM rated
 	   WHERE service_code = 'SP1' AND route = 'pool'$$,
 	$$VALUES ('pool', NULL::text, DATE '2020-01-01', 0.0100, 1600::bigint, 16.00)$$,
 	'other usage: one pool line per service and tariff period');
@@ -455,10 +455,10 @@ SELECT is(close_year(2021), -910.67, 'close 2021: difference 169.33 - 1080.00 = 
 SELECT is((SELECT actual_pool FROM year_close WHERE year = 2021), 169.33,
 	'actual pool = pool-routed actual entries + pool-rated usage');
 SELECT results_eq(
-	$$SELECT route::text, payer_code COLLATE "default", service_code COLLATE "default", period, tariff_from, unit_price, calls, amount
+	$$SELECT route::text, payer_code::text COLLATE "default", service_code COLLATE "default", period, tariff_from, unit_price, calls, amount
 		FROM usage_line WHERE year = 2021
 	   ORDER BY route, payer_code COLLATE "C", service_code COLLATE "C", period, tariff_from$$,
-	$$SELECT route::text, payer_code COLLATE "default", service_code COLLATE "default", period, tariff_from, unit_price, calls, amount
+	$$SELECT route::text, payer_code::text COLLATE "default", service_code COLLATE "default", period, tariff_from, unit_price, calls, amount
 		FROM rated
 	   ORDER BY route, payer_code COLLATE "C", service_code COLLATE "C", period, tariff_from$$,
 	'close fixes exactly the rated lines as usage lines');

@@ -63,7 +63,7 @@ SELECT columns_are('afregning', 'cost_breakdown',
 	'cost_breakdown has the columns of SPEC §6');
 /* the spec's columns plus closed_at */
 SELECT columns_are('afregning', 'carry_forward',
-	ARRAY['from_year', 'to_year', 'actual_pool', 'carry_in', 'billed', 'difference', 'closed_at'],
+	ARRAY['from_year', 'to_year', 'actual_pool', 'carry_in', 'billed', 'difference', 'posted', 'closed_at'],
 	'carry_forward has the columns of SPEC §6 (+ closed_at)');
 SELECT columns_are('afregning', 'direct_charge',
 	ARRAY['month', 'payer_kind', 'payer_code', 'service_code', 'calls', 'amount'],
@@ -142,7 +142,7 @@ SELECT enum_has_labels('afregning', 'cost_type',
 	ARRAY['establishment', 'infrastructure_establishment', 'operations', 'support_admin',
 		  'data_consumption', 'dissemination', 'development_pool'], 'cost_type labels');
 SELECT enum_has_labels('afregning', 'cost_basis', ARRAY['expected', 'actual'], 'cost_basis labels');
-SELECT enum_has_labels('afregning', 'route', ARRAY['pool', 'system', 'municipality'], 'route labels');
+SELECT enum_has_labels('afregning', 'route', ARRAY['pool', 'system', 'municipality', 'per_call'], 'route labels');
 
 /* ------------------------------------------------------------------
  * Keys
