@@ -341,9 +341,8 @@ SELECT a.year,
 	   a.session_user_name::varchar(64) AS session_user_name,
 	   a.current_user_name::varchar(64) AS current_user_name,
 	   a.approved_at,
-	   encode(a.waterfall_sha256, 'hex')::varchar(64) AS waterfall_sha256,
-	   /* fourteen short lines: a long-text column would reach BI tools as a memo */
-	   a.waterfall::varchar(2000) AS waterfall
+	   /* the waterfall text itself stays in approval: a BI tool would get it as a memo */
+	   encode(a.waterfall_sha256, 'hex')::varchar(64) AS waterfall_sha256
   FROM @extschema@.approval a;
 COMMENT ON VIEW @extschema@.approval_log IS
 	'Approvals (godkendelser): who announced and who closed each year, when, and a SHA-256 of the price waterfall they saw';
@@ -352,8 +351,7 @@ COMMENT ON COLUMN @extschema@.approval_log.step IS 'announce (udmelding) or clos
 COMMENT ON COLUMN @extschema@.approval_log.session_user_name IS 'Login role of the session that ran the step';
 COMMENT ON COLUMN @extschema@.approval_log.current_user_name IS 'Role the step ran as (after SET ROLE)';
 COMMENT ON COLUMN @extschema@.approval_log.approved_at IS 'When the step ran';
-COMMENT ON COLUMN @extschema@.approval_log.waterfall_sha256 IS 'SHA-256 of waterfall, in hex';
-COMMENT ON COLUMN @extschema@.approval_log.waterfall IS 'The price waterfall (explain_price) at that moment, as hashed: "line|item|amount" lines';
+COMMENT ON COLUMN @extschema@.approval_log.waterfall_sha256 IS 'SHA-256 of the price waterfall (explain_price) the step saw, in hex; the text is approval.waterfall';
 REVOKE ALL ON @extschema@.approval_log, @extschema@.approval FROM PUBLIC;
 GRANT SELECT ON @extschema@.approval_log, @extschema@.approval
 	TO afregning_admin, afregning_reader, afregning_municipality;

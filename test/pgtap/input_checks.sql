@@ -242,7 +242,7 @@ INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, amount)
 	('EST', 2021, 'establishment', 'expected', 'BIG', 1000.00);
 
 SELECT results_eq(
-	$$SELECT entry_key COLLATE "default", route::text, payer_code COLLATE "default", amount FROM cost_allocation
+	$$SELECT entry_key::text COLLATE "default", route::text, payer_code::text COLLATE "default", amount::numeric FROM cost_allocation
 	   WHERE entry_key IN ('OPS', 'EST') ORDER BY entry_key, payer_code NULLS FIRST$$,
 	$$VALUES ('EST', 'system', 'ESDH', 1000.00), ('EST', 'system', 'LOS', 0.00),
 			 ('OPS', 'pool', NULL, 33.33), ('OPS', 'system', 'KY', 66.67)$$,

@@ -124,32 +124,36 @@ declare -A WHERE=(
 	[direct_charge]="payer_kind = 'municipality'"
 	[system_charge]="cost_type <> 'data_consumption'"
 )
-snapshot() {
-	for v in $(printf '%s\n' "${!VIEW[@]}" | sort); do
-		q "$1" "SELECT count(*) || ' ' || coalesce(md5(string_agg(r, E'\n' ORDER BY r)), '-')
-				  FROM (SELECT ROW(${VIEW[$v]#DISTINCT })::text AS r
-						  FROM (SELECT ${VIEW[$v]} FROM afregning.$v
-								 WHERE ${WHERE[$v]:-true}) x) y" | sed "s/^/$v /"
+# SPEC §6 gave view columns definite types: 0 became 0.00 (numeric(14,2)).
+# Values are compared, not their scale: trailing decimal zeros are cut.
+numbers() { sed -E 's/([0-9])\.0+([,)])/\1\2/g; s/(\.[0-9]*[1-9])0+([,)])/\1\2/g'; }
+
+snapshot() {	# snapshot DB DIR: one file of sorted rows per view, and usage per key
+	mkdir -p "$2"
+	for v in "${!VIEW[@]}"; do
+		q "$1" "SELECT ROW(${VIEW[$v]#DISTINCT })::text AS r
+				  FROM (SELECT ${VIEW[$v]} FROM afregning.$v WHERE ${WHERE[$v]:-true}) x
+				 ORDER BY 1" | numbers >"$2/$v"
 	done
-	q "$1" "SELECT 'usage ' || count(*) || ' ' || md5(string_agg(k, E'\n' ORDER BY k))
-			  FROM (SELECT concat_ws(' ', period, municipality_code, system_code, service_code, sum(calls)) AS k
-					  FROM afregning.usage GROUP BY period, municipality_code, system_code, service_code) u"
+	q "$1" "SELECT concat_ws(' ', period, municipality_code, system_code, service_code, sum(calls))
+			  FROM afregning.usage GROUP BY period, municipality_code, system_code, service_code
+			 ORDER BY 1" >"$2/usage"
 }
-snapshot "$OLD" >"$TMP/views.before"
+snapshot "$OLD" "$TMP/before"
 run "$OLD" -c "ALTER EXTENSION afregning UPDATE"
 ok $? "ALTER EXTENSION afregning UPDATE from 0.1.0"
 version=$(q "$OLD" "SELECT extversion FROM pg_extension WHERE extname = 'afregning'")
 want=$(q postgres "SELECT default_version FROM pg_available_extensions WHERE name = 'afregning'")
 [ "$version" = "$want" ]
 ok $? "the database is at the current version ($version = $want)"
-snapshot "$OLD" >"$TMP/views.after"
-diff "$TMP/views.before" "$TMP/views.after" >"$TMP/views.diff"
+snapshot "$OLD" "$TMP/after"
+diff -r "$TMP/before" "$TMP/after" >"$TMP/views.diff"
 rc=$?
-[ $rc -ne 0 ] && sed 's/^/# /' "$TMP/views.diff"
-ok $rc "every contract view and the calls per usage key are unchanged ($(wc -l <"$TMP/views.before") checked)"
-rows=$(awk '$1 != "usage" && $2 > 0' "$TMP/views.before" | wc -l)
-[ "$rows" -ge 10 ]
-ok $? "the comparison compares rows: $rows of 12 views hold some"
+[ $rc -ne 0 ] && head -30 "$TMP/views.diff" | sed 's/^/# /'
+ok $rc "every contract view and the calls per usage key are unchanged ($(cat "$TMP"/before/* | wc -l) rows)"
+rows=$(find "$TMP/before" -type f ! -name usage -size +0 | wc -l)
+[ "$rows" -ge 10 ] && [ -s "$TMP/before/usage" ]
+ok $? "the comparison compares rows: $rows of 12 views hold some, and usage"
 
 # ---- b) the catalog of the updated database ------------------------------
 # Everything the extension defines, as text that names no OID; usage
@@ -165,7 +169,7 @@ SELECT * FROM (
 SELECT 'function ' || p.oid::regprocedure::text || ' -> ' || pg_get_function_result(p.oid)
 	   || ' kind=' || p.prokind::text || ' vol=' || p.provolatile::text || ' strict=' || p.proisstrict
 	   || ' par=' || p.proparallel::text || ' secdef=' || p.prosecdef || ' lang=' || l.lanname
-	   || ' config=' || coalesce(p.proconfig::text, '') || ' acl=' || coalesce(p.proacl::text, '')
+	   || ' config=' || coalesce(p.proconfig::text, '') || ' acl=' || coalesce((SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(p.proacl) x), '')
 	   || ' args=' || pg_get_function_arguments(p.oid)
 	   || ' body=' || md5(coalesce(p.prosrc, '') || coalesce(p.probin, ''))
 	   || ' comment=' || coalesce(md5(obj_description(p.oid, 'pg_proc')), 'none')
@@ -173,7 +177,7 @@ SELECT 'function ' || p.oid::regprocedure::text || ' -> ' || pg_get_function_res
 UNION ALL
 SELECT 'relation ' || c.relname || ' kind=' || c.relkind::text || ' rls=' || c.relrowsecurity
 	   || ' force=' || c.relforcerowsecurity || ' options=' || coalesce(c.reloptions::text, '')
-	   || ' acl=' || coalesce(c.relacl::text, '') || ' comment=' || coalesce(md5(obj_description(c.oid, 'pg_class')), 'none')
+	   || ' acl=' || coalesce((SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(c.relacl) x), '') || ' comment=' || coalesce(md5(obj_description(c.oid, 'pg_class')), 'none')
 	   || CASE WHEN c.relkind::text = 'v' THEN ' view=' || md5(pg_get_viewdef(c.oid)) ELSE '' END
   FROM rel c
 UNION ALL
@@ -181,7 +185,7 @@ SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttyp
 	   || ' #' || a.attnum || ' notnull=' || a.attnotnull || ' identity=' || a.attidentity::text
 	   || ' collation=' || coalesce(NULLIF(a.attcollation, 0)::regcollation::text, '')
 	   || ' default=' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
-	   || ' acl=' || coalesce(a.attacl::text, '') || ' comment=' || coalesce(md5(col_description(c.oid, a.attnum)), 'none')
+	   || ' acl=' || coalesce((SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(a.attacl) x), '') || ' comment=' || coalesce(md5(col_description(c.oid, a.attnum)), 'none')
   FROM rel c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
   LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
 UNION ALL
@@ -215,7 +219,7 @@ SELECT 'dump ' || c.relname || ' ' || coalesce(x.cond, '')
   FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(cfg, cond), pg_class c
  WHERE e.extname = 'afregning' AND c.oid = x.cfg
 UNION ALL
-SELECT 'schema acl=' || coalesce(n.nspacl::text, '') FROM pg_namespace n WHERE n.oid = (SELECT oid FROM ns)
+SELECT 'schema acl=' || coalesce((SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(n.nspacl) x), '') FROM pg_namespace n WHERE n.oid = (SELECT oid FROM ns)
 ) x(line) ORDER BY 1"
 }
 run "$NEW" -c "CREATE EXTENSION afregning"
