@@ -93,7 +93,7 @@ progress_begin(PG_FUNCTION_ARGS)
  * report_phase(job text, phase text, rows bigint) RETURNS void
  *
  * NOTICE "close_year 2021: rating usage, 12345 rows, 0.8 s" (rows left out
- * when null) and the same text as this backend's activity.  The label and
+ * when null; "1 row") and the same text as this backend's activity.  The label and
  * the clock are those of the step begun for this job; for a job that was
  * not begun, the job's name and the start of the current statement.
  */
@@ -136,7 +136,8 @@ report_phase(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(2))
 		rows[0] = '\0';
 	else
-		snprintf(rows, sizeof(rows), ", " INT64_FORMAT " rows", PG_GETARG_INT64(2));
+		snprintf(rows, sizeof(rows), ", " INT64_FORMAT " %s", PG_GETARG_INT64(2),
+				 PG_GETARG_INT64(2) == 1 ? "row" : "rows");
 
 	ereport(NOTICE,
 			(errmsg("%s: %s%s, %s s", label, step_phase, rows, elapsed)));

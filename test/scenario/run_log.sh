@@ -187,16 +187,17 @@ is "$(as "$READER" "SELECT state || ' ' || phase || ' ' || rows_posted || ' ' ||
 						   || (finished >= started) || ' ' || coalesce(sqlstate, '-') || coalesce(message, '-')
 					  FROM afregning.settlement_status")" \
 	"succeeded done 3 750.00 true --" "then it has succeeded: 3 lines of 750.00"
-like "$(sed -n 's/^NOTICE:  //p' "$TMP/s1.err" | head -1)" '^00000: bill_direct 2021-01: done, 3 rows, [0-9]+\.[0-9] s$' \
+like "$(sed -n 's/^NOTICE:  //p' "$TMP/s1.err" | grep ': done, ' | head -1)" '^00000: bill_direct 2021-01: done, 3 rows, [0-9]+\.[0-9] s$' \
 	"the caller got a NOTICE with the step, its rows and the seconds since it began"
 # the lock was held at least until the reader had looked: never 0.0 s
-like "$(sed -n 's/^NOTICE:  .*rows, \([0-9.]*\) s$/\1/p' "$TMP/s1.err")" '^([1-9][0-9]*\.[0-9]|0\.[1-9])$' \
+like "$(sed -n 's/^NOTICE:  .*: done, .*rows, \([0-9.]*\) s$/\1/p' "$TMP/s1.err" | head -1)" '^([1-9][0-9]*\.[0-9]|0\.[1-9])$' \
 	"its seconds count from the start of the step, including the wait"
 is "$(q "$LEDGERS")" "3/750.00 0 0 2021:open,2022:open" "January is posted, once"
 
 # ---- b) report_phase: NOTICE and live activity --------------------------------------
 
 bg s2 "$ADMIN" "SET client_min_messages = notice;
+SELECT afregning.report_phase('close_year', 'carry-forward', 1);
 SELECT afregning.report_phase('close_year', 'rating usage', 12345),
 	   public.wait_until(\$c\$EXISTS (SELECT 1 FROM public.release WHERE name = 's2')\$c\$, '$WAIT s');"
 poll "EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 's2' AND query LIKE 'afregning: %')" ||
@@ -216,8 +217,9 @@ is "$(as "$READER" "SELECT coalesce(afregning.live_phase($H2_PID, '2000-01-01'),
 release h2
 q "INSERT INTO public.release VALUES ('s2')" >/dev/null
 finish s2
-like "$(sed -n 's/^NOTICE:  //p' "$TMP/s2.err")" '^00000: close_year: rating usage, 12345 rows, [0-9]+\.[0-9] s$' \
-	"and the caller got it as a NOTICE"
+like "$(sed -n 's/^NOTICE:  //p' "$TMP/s2.err" | paste -sd'|')" \
+	'^00000: close_year: carry-forward, 1 row, [0-9]+\.[0-9] s\|00000: close_year: rating usage, 12345 rows, [0-9]+\.[0-9] s$' \
+	"and the caller got each phase as a NOTICE (1 row, 12345 rows)"
 
 # ---- c) a failing step: logged, then raised with its parts -----------------------------
 
