@@ -104,6 +104,7 @@ report_phase(PG_FUNCTION_ARGS)
 {
 	char	   *job;
 	char	   *phase;
+	char		job_label[LABEL_LEN];
 	const char *label;
 	TimestampTz start;
 	char		elapsed[32];
@@ -127,7 +128,8 @@ report_phase(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		label = job;
+		copy_clipped(job_label, sizeof(job_label), job);
+		label = job_label;
 		start = GetCurrentStatementStartTimestamp();
 	}
 
@@ -142,8 +144,8 @@ report_phase(PG_FUNCTION_ARGS)
 	ereport(NOTICE,
 			(errmsg("%s: %s%s, %s s", label, step_phase, rows, elapsed)));
 
-	snprintf(activity, sizeof(activity), PROGRESS_PREFIX "%.*s: %s%s, %s s",
-			 LABEL_LEN, label, step_phase, rows, elapsed);
+	snprintf(activity, sizeof(activity), PROGRESS_PREFIX "%s: %s%s, %s s",
+			 label, step_phase, rows, elapsed);
 	pgstat_report_activity(STATE_RUNNING, activity);
 	PG_RETURN_VOID();
 }
