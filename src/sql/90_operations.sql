@@ -220,14 +220,18 @@ SELECT r.run_id,
 			 ELSE r.status END)::varchar(16) AS state,
 	   (CASE WHEN r.status = 'running' AND l.live IS NULL THEN '57P01'
 			 ELSE r.sqlstate END)::varchar(5) AS sqlstate,
-	   CASE WHEN r.status = 'running' AND l.live IS NULL
-			THEN 'the session ended before the step finished'
-			ELSE r.error_message END AS message,
-	   r.detail,
-	   r.hint,
-	   coalesce(l.live, r.phase) AS phase,
-	   r.rows_posted,
-	   r.result,
+	   /*
+	    * Texts are cut to 255 characters: psqlODBC hands a longer varchar to
+	    * BI tools as a memo field. settlement_run keeps them whole.
+	    */
+	   left(CASE WHEN r.status = 'running' AND l.live IS NULL
+				 THEN 'the session ended before the step finished'
+				 ELSE r.error_message END, 255)::varchar(255) AS message,
+	   left(r.detail, 255)::varchar(255) AS detail,
+	   left(r.hint, 255)::varchar(255) AS hint,
+	   left(coalesce(l.live, r.phase), 255)::varchar(255) AS phase,
+	   r.rows_posted::bigint AS rows_posted,
+	   left(r.result, 255)::varchar(255) AS result,
 	   r.entry::varchar(16) AS entry
   FROM @extschema@.settlement_runs() r
   LEFT JOIN LATERAL (
@@ -245,9 +249,9 @@ COMMENT ON COLUMN @extschema@.settlement_status.started IS 'When the step starte
 COMMENT ON COLUMN @extschema@.settlement_status.finished IS 'When the step ended; null while it runs';
 COMMENT ON COLUMN @extschema@.settlement_status.state IS 'running, succeeded or failed (a step refused because it was already running is failed with SQLSTATE 55P03; a running step whose session ended is failed with 57P01)';
 COMMENT ON COLUMN @extschema@.settlement_status.sqlstate IS 'SQLSTATE of the error of a failed step';
-COMMENT ON COLUMN @extschema@.settlement_status.message IS 'Error message of a failed step';
-COMMENT ON COLUMN @extschema@.settlement_status.detail IS 'DETAIL of the error of a failed step';
-COMMENT ON COLUMN @extschema@.settlement_status.hint IS 'HINT of the error of a failed step';
+COMMENT ON COLUMN @extschema@.settlement_status.message IS 'Error message of a failed step (its first 255 characters; settlement_run.error_message holds it whole)';
+COMMENT ON COLUMN @extschema@.settlement_status.detail IS 'DETAIL of the error of a failed step (first 255 characters)';
+COMMENT ON COLUMN @extschema@.settlement_status.hint IS 'HINT of the error of a failed step (first 255 characters)';
 COMMENT ON COLUMN @extschema@.settlement_status.phase IS 'While running: the phase it reports now, with its rows and seconds so far (fase); afterwards the last phase it reported';
 COMMENT ON COLUMN @extschema@.settlement_status.rows_posted IS 'Ledger lines the step posted';
 COMMENT ON COLUMN @extschema@.settlement_status.result IS 'Price, difference, amount or preview the step returned';

@@ -95,9 +95,9 @@ SELECT is(split_part(pg_temp.error_of($$SELECT afregning.log_step_start('close_y
 SELECT is(split_part(pg_temp.error_of($$SELECT afregning.log_step_start('close_year', '2021-01-01', 'cron')$$), '|', 1),
 	'22023', 'an unknown way of calling is refused with 22023');
 SELECT is(split_part(pg_temp.error_of($$SELECT * FROM afregning.run_settlement('bill_direct', 'infinity')$$), '|', 1),
-	'22008', 'run_settlement refuses an infinite period with 22008');
+	'22023', 'run_settlement refuses an infinite period with 22023');
 SELECT is(split_part(pg_temp.error_of($$CALL afregning.run_settlement_step('bill_direct', 'infinity')$$), '|', 1),
-	'22008', 'so does run_settlement_step, before it commits anything');
+	'22023', 'so does run_settlement_step, before it commits anything');
 RESET ROLE;
 SELECT is((SELECT count(*) FROM settlement_run), 0::bigint, 'the refusals logged nothing');
 
