@@ -16,8 +16,22 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
 			MESSAGE = 'billing year must not be null';
 	END IF;
-	/* a second settlement of the same year waits here for the first */
-	SELECT * INTO y FROM @extschema@.billing_year b WHERE b.year = p_year FOR UPDATE;
+	/*
+	 * A second settlement of the same year waits here for the first; under
+	 * READ COMMITTED it then reads the row as the first left it.  Under
+	 * REPEATABLE READ or SERIALIZABLE a row changed since this transaction's
+	 * snapshot (announced, closed, or touched by a close carrying into it)
+	 * cannot be locked: 40001, retry.
+	 */
+	BEGIN
+		SELECT * INTO y FROM @extschema@.billing_year b WHERE b.year = p_year FOR UPDATE;
+	EXCEPTION WHEN serialization_failure THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'serialization_failure',
+			MESSAGE = format('billing year %s was changed by a concurrent transaction', p_year),
+			DETAIL = 'This transaction''s snapshot was taken before that change committed.',
+			HINT = 'Retry the transaction.';
+	END;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
@@ -28,7 +42,40 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.lock_year(integer) IS
-	'Locks a billing year row for announcement or close (so concurrent runs serialise); 22023 for an unknown year';
+	'Locks a billing year row for announcement or close (so concurrent runs serialise); 22023 for an unknown year, 40001 when the row changed after this transaction''s snapshot';
+
+/*
+ * Lock a year that a close may carry its difference into (R9, S7),
+ * creating it open if it has no row yet, and say whether it is still open.
+ * The status is read from the locked row: an announcement that committed
+ * while we waited makes the year no target (READ COMMITTED), or fails the
+ * lock with 40001 (REPEATABLE READ, SERIALIZABLE).  A year that stays a
+ * target gets a new row version, so an announcement whose snapshot
+ * predates this close fails its lock with 40001 rather than miss the carry.
+ */
+CREATE FUNCTION @extschema@.lock_carry_target(p_year integer)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	y @extschema@.billing_year;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM @extschema@.billing_year b WHERE b.year = p_year) THEN
+		/* a concurrent close creating the same year is waited for */
+		INSERT INTO @extschema@.billing_year AS b (year) VALUES (p_year)
+			ON CONFLICT (year) DO NOTHING;
+	END IF;
+	y := @extschema@.lock_year(p_year);
+	IF y.status <> 'open' THEN
+		RETURN false;
+	END IF;
+	UPDATE @extschema@.billing_year b SET year = b.year WHERE b.year = p_year;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lock_carry_target(integer) IS
+	'Internal: locks (creating it if missing) a year a closing year may carry into, and returns whether it is still open after the lock';
 
 /* Move a year to its next status; the guard trigger only lets this through. */
 CREATE FUNCTION @extschema@.set_year_status(p_year integer, p_status @extschema@.year_status)
@@ -136,10 +183,18 @@ BEGIN
 			HINT = 'Load municipalities and their population first.';
 	END IF;
 
+	IF pv.pool <= 0 THEN
+		RAISE NOTICE USING
+			MESSAGE = format('the pool of %s is %s: price %s', p_year, pv.pool, pv.price),
+			DETAIL = format('Expected pool %s + carry-in %s = pool %s over %s citizens.',
+							pv.expected_pool, pv.carry_in, pv.pool, pv.citizens),
+			HINT = 'A pool of zero or less is billed at price 0; what it does not recover is carried forward when the year closes (R9).';
+	END IF;
+
 	INSERT INTO @extschema@.price_announcement
 		(year, expected_pool, carry_in, pool, citizens, price)
 	VALUES (p_year, pv.expected_pool, pv.carry_in, pv.pool, pv.citizens, pv.price);
-	PERFORM @extschema@.fixed_cost_lines(p_year, 'expected');
+	PERFORM @extschema@.fixed_cost_lines(p_year, 'expected'::@extschema@.cost_basis);
 	INSERT INTO @extschema@.buffet_invoice (year, municipality_code, citizens, price, amount)
 	SELECT p_year, p.municipality_code, p.citizens, pv.price, pv.price * p.citizens
 	  FROM @extschema@.population p WHERE p.year = p_year;
@@ -147,22 +202,23 @@ BEGIN
 	INSERT INTO @extschema@.installment (year, municipality_code, quarter, due_date, amount)
 	SELECT i.year, i.municipality_code, q,
 		   make_date(i.year, 3 * q - 2, 1),
-		   @extschema@.apportion(i.amount, 1)
+		   @extschema@.apportion(i.amount::numeric, 1::numeric)
 			   OVER (PARTITION BY i.municipality_code ORDER BY q)
 	  FROM @extschema@.buffet_invoice i
 	 CROSS JOIN generate_series(1, 4) AS q
 	 WHERE i.year = p_year;
 	PERFORM @extschema@.post_schedule_charges(p_year);
-	PERFORM @extschema@.set_year_status(p_year, 'announced');
+	PERFORM @extschema@.set_year_status(p_year, 'announced'::@extschema@.year_status);
 	RETURN pv.price;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.announce_price(integer) IS
 	'Announces (udmelder) and locks the buffet price of a year: writes the price, one buffet invoice per municipality with four quarterly installments, and the graduated charges; a second call returns the locked price';
 
-CREATE FUNCTION @extschema@.close_year(p_year integer)
+CREATE FUNCTION @extschema@.close_year(p_year integer, force boolean DEFAULT false)
 RETURNS numeric
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -172,7 +228,9 @@ DECLARE
 	v_billed numeric;
 	v_diff numeric;
 	target integer;
-	targets integer[];
+	targets integer[] := '{}';
+	/* the year ends at midnight in Denmark, whatever the session's time zone */
+	today date := (now() AT TIME ZONE 'Europe/Copenhagen')::date;
 BEGIN
 	IF y.status = 'closed' THEN
 		RETURN (SELECT c.difference FROM @extschema@.year_close c WHERE c.year = p_year);
@@ -183,15 +241,45 @@ BEGIN
 			HINT = format('Announce it first with afregning.announce_price(%s).', p_year);
 	END IF;
 
+	/* S16: a year closes once it has ended and its actual costs are booked */
+	IF NOT coalesce(force, false) THEN
+		IF today < make_date(p_year + 1, 1, 1) THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('cannot close %s before it has ended', p_year),
+				DETAIL = format('Today is %s (Europe/Copenhagen); %s ends on %s.', today, p_year,
+								make_date(p_year, 12, 31)),
+				HINT = format('Close it from %s, or call afregning.close_year(%s, force => true) to close it now.',
+							  make_date(p_year + 1, 1, 1), p_year);
+		END IF;
+		IF NOT EXISTS (SELECT 1 FROM @extschema@.cost_entry e
+						WHERE e.year = p_year AND e.basis = 'actual') THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('cannot close %s without actual costs', p_year),
+				DETAIL = format('No actual cost entry is booked for %s.', p_year),
+				HINT = format('Book the year''s actual costs first, or call afregning.close_year(%s, force => true) if it really has none.', p_year);
+		END IF;
+	END IF;
+
 	/* no usage may arrive while the year is being rated */
 	EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', '@extschema@', 'usage_y' || p_year);
+	/* under REPEATABLE READ the snapshot predates that lock: it must see
+	 * every load that committed before it */
+	IF NOT @extschema@.usage_snapshot_current() THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'serialization_failure',
+			MESSAGE = format('cannot close %s: usage was loaded after this transaction''s snapshot', p_year),
+			DETAIL = 'A usage batch committed after the snapshot was taken; its rows would be neither rated nor refused.',
+			HINT = 'Retry the transaction.';
+	END IF;
 	/* fresh statistics, so the year is rated by hashing, not by a sort on disk */
 	EXECUTE format('ANALYZE %I.%I', '@extschema@', 'usage_y' || p_year);
 
 	/* S9: per-call charges of every month are posted before the year locks */
-	PERFORM @extschema@.post_direct(make_date(p_year, 1, 1), make_date(p_year, 12, 1));
+	PERFORM @extschema@.post_direct(make_date(p_year, 1, 1), make_date(p_year, 12, 1), true);
 
-	PERFORM @extschema@.fixed_cost_lines(p_year, 'actual');
+	PERFORM @extschema@.fixed_cost_lines(p_year, 'actual'::@extschema@.cost_basis);
 	INSERT INTO @extschema@.usage_line
 		(year, route, payer_code, service_code, period, tariff_from, unit_price, calls, amount)
 	SELECT p_year, r.route, r.payer_code, r.service_code, r.period, r.tariff_from,
@@ -211,33 +299,49 @@ BEGIN
 	/*
 	 * R9, S7: the first year >= year + carry_lag that is still open, or with
 	 * smoothing the first carry_spread such years; a missing year is created.
+	 * Candidates are locked in ascending order and judged by their locked
+	 * row, so a year announced meanwhile is passed over for the next open
+	 * one, and an announcement still to come waits for this close and then
+	 * counts its carry in.
 	 */
-	targets := ARRAY(SELECT t
-					   FROM generate_series(p_year + y.carry_lag, p_year + y.carry_lag + 1000) AS t
-					  WHERE @extschema@.year_status(t) = 'open'
-					  ORDER BY t
-					  LIMIT y.carry_spread);
-	FOREACH target IN ARRAY targets
+	target := p_year + y.carry_lag;
+	WHILE cardinality(targets) < y.carry_spread
 	LOOP
-		IF NOT EXISTS (SELECT 1 FROM @extschema@.billing_year b WHERE b.year = target) THEN
-			INSERT INTO @extschema@.billing_year (year) VALUES (target);
+		IF target > 2999 THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'object_not_in_prerequisite_state',
+				MESSAGE = format('no open year after %s to carry the difference of %s into', p_year, p_year),
+				HINT = 'Billing years run to 2999.';
 		END IF;
-		/* a target must not be announced under us */
-		PERFORM 1 FROM @extschema@.billing_year b WHERE b.year = target FOR UPDATE;
+		IF @extschema@.year_status(target) = 'open'
+		   AND @extschema@.lock_carry_target(target) THEN
+			targets := targets || target;
+		END IF;
+		target := target + 1;
 	END LOOP;
 
 	INSERT INTO @extschema@.year_close (year, actual_pool, carry_in, billed, difference, to_year)
 	VALUES (p_year, v_actual, a.carry_in, v_billed, v_diff, targets[1]);
 	/* R10: the parts sum exactly to the difference; the earliest year takes the odd øre */
 	INSERT INTO @extschema@.carry_posting (from_year, to_year, amount)
-	SELECT p_year, t, @extschema@.apportion(v_diff, 1) OVER (ORDER BY t)
+	SELECT p_year, t, @extschema@.apportion(v_diff::numeric, 1::numeric) OVER (ORDER BY t)
 	  FROM unnest(targets) AS t;
-	PERFORM @extschema@.set_year_status(p_year, 'closed');
+	PERFORM @extschema@.set_year_status(p_year, 'closed'::@extschema@.year_status);
 	RETURN v_diff;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.close_year(integer) IS
-	'Closes (afslutter) an announced year: posts outstanding per-call charges, rates the year''s usage, fixes the actual pool and carries the difference (actual pool + carry-in - billed) into the first open year >= year + carry_lag; returns that difference, also on a second call';
+COMMENT ON FUNCTION @extschema@.close_year(integer, boolean) IS
+	'Closes (afslutter) an announced year: posts outstanding per-call charges, rates the year''s usage, fixes the actual pool and carries the difference (actual pool + carry-in - billed) into the first open year >= year + carry_lag; returns that difference, also on a second call. Refused (55000) before the year has ended (Europe/Copenhagen) or while it has no actual cost entry, unless force => true (S16)';
+REVOKE ALL ON FUNCTION @extschema@.close_year(integer, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.close_year(integer, boolean) TO afregning_admin;
+
+CREATE FUNCTION @extschema@.usage_snapshot_current()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'usage_snapshot_current'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.usage_snapshot_current() IS
+	'Internal: whether this transaction''s snapshot sees every usage batch committed so far (always true under READ COMMITTED); close_year() refuses with 40001 otherwise';
+REVOKE ALL ON FUNCTION @extschema@.usage_snapshot_current() FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.explain_price(p_year integer)
 RETURNS TABLE (line integer, item text, amount numeric)

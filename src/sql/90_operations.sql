@@ -18,15 +18,15 @@ BEGIN
 	CASE p_job
 		WHEN 'bill_direct' THEN
 			SELECT count(*), sum(b.amount)::text INTO rows_posted, result
-			  FROM @extschema@.bill_direct(p_period) b;
+			  FROM @extschema@.bill_direct(p_period::date) b;
 		WHEN 'announce_price' THEN
 			/* what this run posted: a repeated announcement posts nothing */
 			before := (SELECT count(*) FROM @extschema@.buffet_invoice i WHERE i.year = y);
-			result := @extschema@.announce_price(y)::text;
+			result := @extschema@.announce_price(y::integer)::text;
 			rows_posted := (SELECT count(*) FROM @extschema@.buffet_invoice i WHERE i.year = y) - before;
 		WHEN 'close_year' THEN
 			before := (SELECT count(*) FROM @extschema@.usage_line u WHERE u.year = y);
-			result := @extschema@.close_year(y)::text;
+			result := @extschema@.close_year(y::integer, false::boolean)::text;
 			rows_posted := (SELECT count(*) FROM @extschema@.usage_line u WHERE u.year = y) - before;
 		WHEN 'preview_price' THEN
 			result := (SELECT pv::text FROM @extschema@.preview_price(y) pv);

@@ -53,7 +53,7 @@ CREATE POLICY own_municipality ON @extschema@.municipality_role FOR SELECT
 /* Settlements write the output ledgers as the extension owner: nobody
  * gets INSERT on those ledgers, so figures can only come from the engine. */
 ALTER FUNCTION @extschema@.announce_price(integer) SECURITY DEFINER;
-ALTER FUNCTION @extschema@.close_year(integer) SECURITY DEFINER;
+/* close_year(integer, boolean) is SECURITY DEFINER where it is created */
 ALTER FUNCTION @extschema@.bill_direct(date) SECURITY DEFINER;
 /* rating reads the year's partition by name, which only the owner may read directly */
 ALTER FUNCTION @extschema@.rated_usage(integer) SECURITY DEFINER;
@@ -107,7 +107,7 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.usage_pair(), @extschema@.refuse_missing_tariff(text, date)
 	TO afregning_admin, afregning_reader;
 GRANT EXECUTE ON FUNCTION
-	@extschema@.announce_price(integer), @extschema@.close_year(integer),
+	@extschema@.announce_price(integer), @extschema@.close_year(integer, boolean),
 	@extschema@.bill_direct(date), @extschema@.run_settlement(text, date),
 	@extschema@.schedule_jobs(),
 	/* the guards run as the loading role */

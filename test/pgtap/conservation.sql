@@ -508,7 +508,7 @@ BEGIN
 		END IF;
 		IF NOT done AND to_close IS NOT NULL THEN
 			PERFORM conservation_t.add_final_usage(to_close);
-			PERFORM afregning.close_year(to_close);
+			PERFORM afregning.close_year(to_close, force => true);
 			n_closed := n_closed + 1;
 			PERFORM conservation_t.late_cost();
 			IF n_closed = 2 THEN

@@ -7,7 +7,7 @@
 -- Every expected value is worked out by hand in the comment next to it.
 -- Rounding is half away from zero to øre, once per output line.
 BEGIN;
-SELECT plan(52);
+SELECT plan(61);
 SET LOCAL search_path = afregning, public;
 -- the fixture is tiny: compiling plans to machine code would cost more than running them
 SET LOCAL jit = off;
@@ -540,6 +540,57 @@ SELECT results_eq(
 		WHERE year = 2022 ORDER BY municipality_code$$,
 	$$VALUES ('101' COLLATE "C", 650000, 16900000.00), ('147', 106000, 2756000.00), ('151', 1790, 46540.00)$$,
 	'from 2022 the newer schedule replaces the older one as a whole');
+
+
+/* ------------------------------------------------------------------
+ * Closed years keep their routing (S9, §3): 2020 is closed
+ *
+ * Usage of 2020 by system and service (see above): ESDH (municipal) on
+ * CPR, CVR, BESKED; KY (monopoly_break) on CPR, BESKED; SAPA
+ * (monopoly_break) on CPR; UDK-BARSEL (udk) on CPR, CVR; NEMREF
+ * (own_billing) on CPR.
+ * ------------------------------------------------------------------ */
+CREATE TEMP TABLE routing_before AS
+SELECT (SELECT string_agg(code || ':' || class, ',' ORDER BY code) FROM consumer_system) AS systems,
+	   (SELECT string_agg(code || ':' || billing || ':' || platform, ',' ORDER BY code) FROM service) AS services,
+	   (SELECT count(*) FROM direct_charge_line) AS lines;
+
+-- ESDH municipal -> udk: its CPR calls of 2020 would move from the municipalities to ESDH
+SELECT throws_ok($$UPDATE consumer_system SET class = 'udk' WHERE code = 'ESDH'$$, '55000',
+	'usage routing of year 2020 is locked', 'a class change re-routing 2020 usage (ESDH to udk): 55000');
+-- CPR per_call -> pool: 2020's CPR calls would leave the municipalities
+SELECT throws_ok($$UPDATE service SET billing = 'pool' WHERE code = 'CPR'$$, '55000',
+	'usage routing of year 2020 is locked', 'a billing change re-routing 2020 usage (CPR to pool): 55000');
+-- BESKED support_system -> serviceplatform: KY's 2020 baseline would no longer apply
+SELECT throws_ok($$UPDATE service SET platform = 'serviceplatform' WHERE code = 'BESKED'$$, '55000',
+	'usage routing of year 2020 is locked', 'a platform change dropping a 2020 baseline (BESKED): 55000');
+SELECT results_eq(
+	$$SELECT (SELECT string_agg(code || ':' || class, ',' ORDER BY code) FROM consumer_system),
+			 (SELECT string_agg(code || ':' || billing || ':' || platform, ',' ORDER BY code) FROM service)$$,
+	$$SELECT systems, services FROM routing_before$$,
+	'... and no system or service changed');
+
+-- changes that give no 2020 usage another route are allowed:
+-- ESDH municipal -> kombit_project: per_call still to the municipality, the rest still pool
+SELECT lives_ok($$UPDATE consumer_system SET class = 'kombit_project' WHERE code = 'ESDH'$$,
+	'a class change that keeps every route (ESDH to kombit_project) is allowed');
+-- CVR to support_system: its 2020 callers ESDH and UDK-BARSEL have no baseline either way
+SELECT lives_ok($$UPDATE service SET platform = 'support_system' WHERE code = 'CVR'$$,
+	'a platform change no 2020 caller notices (CVR) is allowed');
+-- FLIS has no usage at all
+SELECT lives_ok($$UPDATE consumer_system SET class = 'udk' WHERE code = 'FLIS'$$,
+	'a system without usage in a closed year may change class');
+
+/* Even if a superuser bypasses the guard, bill_direct never posts into a
+ * month of a closed year: with ESDH as udk, January 2020 would otherwise be
+ * reversed (its CPR calls of 101 and 147 became system calls). */
+ALTER TABLE consumer_system DISABLE TRIGGER consumer_system_usage_routing;
+UPDATE consumer_system SET class = 'udk' WHERE code = 'ESDH';
+ALTER TABLE consumer_system ENABLE ALWAYS TRIGGER consumer_system_usage_routing;
+SELECT is((SELECT count(*) FROM bill_direct('2020-01-01')), 0::bigint,
+	'S9: bill_direct of a closed year''s month posts nothing');
+SELECT is((SELECT count(*) FROM direct_charge_line), (SELECT lines FROM routing_before),
+	'... and no line was added');
 
 SELECT * FROM finish();
 ROLLBACK;

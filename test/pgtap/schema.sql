@@ -71,7 +71,7 @@ SELECT columns_are('afregning', 'direct_charge',
 
 SELECT has_function('afregning', 'preview_price', ARRAY['integer'], 'preview_price(year)');
 SELECT has_function('afregning', 'announce_price', ARRAY['integer'], 'announce_price(year)');
-SELECT has_function('afregning', 'close_year', ARRAY['integer'], 'close_year(year)');
+SELECT has_function('afregning', 'close_year', ARRAY['integer', 'boolean'], 'close_year(year, force)');
 SELECT has_function('afregning', 'bill_direct', ARRAY['date'], 'bill_direct(month)');
 SELECT has_function('afregning', 'explain_price', ARRAY['integer'], 'explain_price(year)');
 SELECT has_function('afregning', 'apportion', ARRAY['numeric', 'numeric'], 'apportion(total, weight)');

@@ -1,7 +1,7 @@
 -- Loading usage: the usage_row_valid check stands in for foreign keys
 -- (SPEC §6, §8), so its referential half is tested here.
 BEGIN;
-SELECT plan(10);
+SELECT plan(14);
 SET LOCAL search_path = afregning, public;
 
 INSERT INTO municipality VALUES ('101', 'A', 'Hovedstaden'), ('147', 'B', 'Hovedstaden');
@@ -36,6 +36,21 @@ INSERT INTO municipality VALUES ('999', 'C', 'Sjælland');
 SELECT lives_ok($$INSERT INTO usage VALUES ('2021-02-01', '999', 'ESDH', 'OIS', 5, 'b1')$$,
 	'usage of a municipality registered by the previous statement is accepted');
 SELECT is((SELECT sum(calls)::integer FROM usage), 15, 'usage now holds 10 + 5 calls');
+
+
+-- S11: a batch takes rows from the transaction that registered it, in any
+-- statement of it (also when registered in a subtransaction); another
+-- transaction's batch is refused with 23505 (test/scenario/races.sh)
+SAVEPOINT register;
+INSERT INTO usage_batch (batch_key) VALUES ('b2');
+RELEASE SAVEPOINT register;
+SELECT lives_ok($$INSERT INTO usage VALUES ('2021-03-01', '101', 'ESDH', 'CVR', 1, 'b2')$$,
+	'a batch registered in a released subtransaction of this transaction takes rows');
+SELECT lives_ok($$INSERT INTO usage VALUES ('2021-04-01', '101', 'ESDH', 'CVR', 2, 'b2')$$,
+	'... and more rows in a later statement of the same transaction');
+SELECT throws_ok($$INSERT INTO usage VALUES ('2021-04-01', '101', 'ESDH', 'CVR', 4, 'b9')$$,
+	'23503', NULL, 'usage of an unregistered batch: 23503');
+SELECT is((SELECT sum(calls)::integer FROM usage), 18, 'usage holds 10 + 5 + 1 + 2 calls');
 
 SELECT * FROM finish();
 ROLLBACK;

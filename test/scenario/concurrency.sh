@@ -142,6 +142,7 @@ INSERT INTO population (year, municipality_code, citizens) VALUES
 	(2021, '101', 600000), (2021, '147', 100000), (2021, '751', 300000);
 INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount) VALUES
 	('e21-sa-exp', 2021, 'support_admin', 'expected', 1234567.89);
+BEGIN;
 INSERT INTO usage_batch (batch_key) VALUES ('u2021');
 INSERT INTO usage (period, municipality_code, system_code, service_code, calls, batch_key) VALUES
 	('2021-01-01', '101', 'KOMM', 'CPR', 1000, 'u2021'),
@@ -151,6 +152,7 @@ INSERT INTO usage (period, municipality_code, system_code, service_code, calls, 
 	('2021-02-01', '751', 'KOMM', 'CPR', 2, 'u2021'),
 	('2021-03-01', '147', 'KOMM', 'CPR', 4, 'u2021'),
 	('2021-01-01', '101', 'KOMM', 'SAG', 5000, 'u2021');
+COMMIT;
 SQL
 
 # ---- a) bill_direct twice at once -------------------------------------------

@@ -130,11 +130,14 @@ INSERT INTO service (code, name, platform, funding, billing) VALUES
 	('CPR', 'CPR-opslag', 'serviceplatform', 'ordered', 'per_call');
 INSERT INTO tariff (service_code, valid_from, unit_price) VALUES ('CPR', '2020-01-01', 0.50);
 INSERT INTO billing_year (year) VALUES (2021);
+-- a batch is loaded in the transaction that registers it (S11)
+BEGIN;
 INSERT INTO usage_batch (batch_key) VALUES ('u2021');
 INSERT INTO usage (period, municipality_code, system_code, service_code, calls, batch_key) VALUES
 	('2021-01-01', '101', 'KOMM', 'CPR', 1000, 'u2021'),
 	('2021-01-01', '147', 'KOMM', 'CPR', 100, 'u2021'),
 	('2021-01-01', '751', 'KOMM', 'CPR', 400, 'u2021');
+COMMIT;
 SQL
 
 # ---- two jobs run under pg_cron at the same minute: one succeeds, one fails --------
