@@ -97,18 +97,18 @@ INSERT INTO afregning.service (code, name, platform, funding, billing) VALUES
 	('FORDELING',       'Fordelingskomponent',          'support_system',  'ordered',          'pool');
 /* the wide shape: 20 more, 40 in all; three more per-call services */
 INSERT INTO afregning.service (code, name, platform, funding, billing)
-SELECT code, name, platform::afregning.platform, 'ordered', billing::afregning.billing_method
+SELECT code, name, platform::afregning.platform, 'ordered'::afregning.funding, billing::afregning.billing_method
   FROM (VALUES ('CPR_ADRESSE', 'CPR adresseopslag', 'serviceplatform', 'per_call'),
 			   ('CPR_NAVNE', 'CPR navneopslag', 'serviceplatform', 'per_call'),
 			   ('CPR_RELATION', 'CPR relationer', 'serviceplatform', 'per_call')) AS v(code, name, platform, billing)
  WHERE :wide
 UNION ALL
 SELECT format('SP_%s', lpad(n::text, 2, '0')), format('Serviceplatform-service %s', n),
-	   'serviceplatform', 'pool'
+	   'serviceplatform', 'ordered', 'pool'
   FROM generate_series(1, 13) AS n WHERE :wide
 UNION ALL
 SELECT format('SS_%s', lpad(n::text, 2, '0')), format('Støttesystem %s', n),
-	   'support_system', 'pool'
+	   'support_system', 'ordered', 'pool'
   FROM generate_series(1, 4) AS n WHERE :wide;
 
 INSERT INTO afregning.service_order (service_code, system_code, share) VALUES

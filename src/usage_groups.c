@@ -39,7 +39,6 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "common/int.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -78,11 +77,20 @@ typedef struct UGDict
 	int			cap;			/* room in codes/lens/per_call */
 	char	  **codes;			/* id -> bytes (not terminated) */
 	int		   *lens;			/* id -> length */
+	uint64	   *w0;				/* id -> bytes 1-8, zero-padded */
+	uint64	   *w1;				/* id -> bytes 9-16, zero-padded */
 	bool	   *per_call;		/* id -> per-call service (services only) */
 	uint16	   *slots;			/* open addressing: id + 1, 0 = empty */
 	int			nslots;			/* power of two, at least 2 × n */
 	int			last;			/* id found last, -1 if none */
 } UGDict;
+
+/* One slot of the group table */
+typedef struct UGGroup
+{
+	uint64		key;			/* UG_KEY(...), or UG_EMPTY_KEY */
+	int64		calls;
+} UGGroup;
 
 /* Transition state, allocated in the aggregate context */
 typedef struct UGState
@@ -105,9 +113,8 @@ typedef struct UGState
 	char	  **per_call_codes;
 	int		   *per_call_lens;
 
-	/* groups: packed key -> calls */
-	uint64	   *keys;
-	int64	   *calls;
+	/* groups: packed key -> calls, side by side so a probe reads one line */
+	UGGroup    *groups;
 	uint64		nslots;			/* power of two */
 	uint64		ngroups;
 } UGState;
@@ -165,6 +172,44 @@ too_many_codes(const char *what)
  * Dictionaries of codes
  * ------------------------------------------------------------------ */
 
+/*
+ * The first 16 bytes of a code as two zero-padded words.  Codes are short,
+ * so two codes of equal length are equal when their words are (longer codes
+ * compare their bytes too), and the words hash cheaply: no call to memcmp()
+ * or hash_bytes() on the path of a row.
+ */
+static inline void
+code_words(const char *bytes, int len, uint64 *w0, uint64 *w1)
+{
+	uint64		w[2] = {0, 0};
+	int			n = Min(len, 16);
+	int			k;
+
+	for (k = 0; k < n; k++)
+		w[k >> 3] |= (uint64) (unsigned char) bytes[k] << ((k & 7) * 8);
+	*w0 = w[0];
+	*w1 = w[1];
+}
+
+static inline uint32
+code_hash(uint64 w0, uint64 w1, int len)
+{
+	uint64		h = (w0 * UINT64CONST(0x9e3779b97f4a7c15)) ^
+		(w1 * UINT64CONST(0xbf58476d1ce4e5b9)) ^ (uint64) len;
+
+	h ^= h >> 31;
+	h *= UINT64CONST(0x94d049bb133111eb);
+	h ^= h >> 29;
+	return (uint32) h;
+}
+
+static inline bool
+code_equal(UGDict *dict, int id, const char *bytes, int len, uint64 w0, uint64 w1)
+{
+	return dict->lens[id] == len && dict->w0[id] == w0 && dict->w1[id] == w1 &&
+		(len <= 16 || memcmp(dict->codes[id], bytes, len) == 0);
+}
+
 static void
 dict_init(MemoryContext cxt, UGDict *dict, const char *what)
 {
@@ -173,6 +218,8 @@ dict_init(MemoryContext cxt, UGDict *dict, const char *what)
 	dict->cap = 16;
 	dict->codes = MemoryContextAlloc(cxt, dict->cap * sizeof(char *));
 	dict->lens = MemoryContextAlloc(cxt, dict->cap * sizeof(int));
+	dict->w0 = MemoryContextAlloc(cxt, dict->cap * sizeof(uint64));
+	dict->w1 = MemoryContextAlloc(cxt, dict->cap * sizeof(uint64));
 	dict->per_call = MemoryContextAllocZero(cxt, dict->cap * sizeof(bool));
 	dict->nslots = 64;
 	dict->slots = MemoryContextAllocZero(cxt, dict->nslots * sizeof(uint16));
@@ -189,8 +236,7 @@ dict_grow_slots(MemoryContext cxt, UGDict *dict)
 
 	for (id = 0; id < dict->n; id++)
 	{
-		uint32		i = hash_bytes((const unsigned char *) dict->codes[id],
-								   dict->lens[id]) & (nslots - 1);
+		uint32		i = code_hash(dict->w0[id], dict->w1[id], dict->lens[id]) & (nslots - 1);
 
 		while (slots[i] != 0)
 			i = (i + 1) & (nslots - 1);
@@ -204,24 +250,26 @@ dict_grow_slots(MemoryContext cxt, UGDict *dict)
 /*
  * The id of a code, interned if new; *is_new tells whether it was.
  */
-static int
+static inline int
 dict_intern(MemoryContext cxt, UGDict *dict, const char *bytes, int len,
 			bool *is_new)
 {
 	uint32		i;
 	int			id;
+	uint64		w0;
+	uint64		w1;
 
 	*is_new = false;
+	code_words(bytes, len, &w0, &w1);
 	/* most rows repeat a code of the row before */
-	if (dict->last >= 0 && dict->lens[dict->last] == len &&
-		memcmp(dict->codes[dict->last], bytes, len) == 0)
+	if (dict->last >= 0 && code_equal(dict, dict->last, bytes, len, w0, w1))
 		return dict->last;
 
-	i = hash_bytes((const unsigned char *) bytes, len) & (dict->nslots - 1);
+	i = code_hash(w0, w1, len) & (dict->nslots - 1);
 	while (dict->slots[i] != 0)
 	{
 		id = dict->slots[i] - 1;
-		if (dict->lens[id] == len && memcmp(dict->codes[id], bytes, len) == 0)
+		if (code_equal(dict, id, bytes, len, w0, w1))
 		{
 			dict->last = id;
 			return id;
@@ -237,6 +285,8 @@ dict_intern(MemoryContext cxt, UGDict *dict, const char *bytes, int len,
 
 		dict->codes = repalloc(dict->codes, cap * sizeof(char *));
 		dict->lens = repalloc(dict->lens, cap * sizeof(int));
+		dict->w0 = repalloc(dict->w0, cap * sizeof(uint64));
+		dict->w1 = repalloc(dict->w1, cap * sizeof(uint64));
 		dict->per_call = repalloc(dict->per_call, cap * sizeof(bool));
 		memset(dict->per_call + dict->cap, 0, (cap - dict->cap) * sizeof(bool));
 		dict->cap = cap;
@@ -245,6 +295,8 @@ dict_intern(MemoryContext cxt, UGDict *dict, const char *bytes, int len,
 	dict->codes[id] = MemoryContextAlloc(cxt, Max(len, 1));
 	memcpy(dict->codes[id], bytes, len);
 	dict->lens[id] = len;
+	dict->w0[id] = w0;
+	dict->w1[id] = w1;
 	dict->slots[i] = (uint16) (id + 1);
 	dict->last = id;
 	*is_new = true;
@@ -271,9 +323,8 @@ state_new(MemoryContext cxt)
 	dict_init(cxt, &state->system, "system_code");
 	dict_init(cxt, &state->service, "service_code");
 	state->nslots = 1024;
-	state->keys = MemoryContextAlloc(cxt, state->nslots * sizeof(uint64));
-	memset(state->keys, 0xFF, state->nslots * sizeof(uint64));
-	state->calls = MemoryContextAlloc(cxt, state->nslots * sizeof(int64));
+	state->groups = MemoryContextAlloc(cxt, state->nslots * sizeof(UGGroup));
+	memset(state->groups, 0xFF, state->nslots * sizeof(UGGroup));
 	state->ngroups = 0;
 	return state;
 }
@@ -324,30 +375,25 @@ state_grow(UGState *state)
 {
 	uint64		nslots = state->nslots * 2;
 	uint64		mask = nslots - 1;
-	uint64	   *keys;
-	int64	   *calls;
+	UGGroup    *groups;
 	uint64		s;
 
-	keys = MemoryContextAllocHuge(state->cxt, nslots * sizeof(uint64));
-	memset(keys, 0xFF, nslots * sizeof(uint64));
-	calls = MemoryContextAllocHuge(state->cxt, nslots * sizeof(int64));
+	groups = MemoryContextAllocHuge(state->cxt, nslots * sizeof(UGGroup));
+	memset(groups, 0xFF, nslots * sizeof(UGGroup));
 	for (s = 0; s < state->nslots; s++)
 	{
-		uint64		k = state->keys[s];
+		uint64		k = state->groups[s].key;
 		uint64		i;
 
 		if (k == UG_EMPTY_KEY)
 			continue;
 		i = key_hash(k) & mask;
-		while (keys[i] != UG_EMPTY_KEY)
+		while (groups[i].key != UG_EMPTY_KEY)
 			i = (i + 1) & mask;
-		keys[i] = k;
-		calls[i] = state->calls[s];
+		groups[i] = state->groups[s];
 	}
-	pfree(state->keys);
-	pfree(state->calls);
-	state->keys = keys;
-	state->calls = calls;
+	pfree(state->groups);
+	state->groups = groups;
 	state->nslots = nslots;
 }
 
@@ -357,23 +403,23 @@ state_add(UGState *state, uint64 key, int64 calls)
 {
 	uint64		mask = state->nslots - 1;
 	uint64		i = key_hash(key) & mask;
+	UGGroup    *g;
 
 	for (;;)
 	{
-		uint64		k = state->keys[i];
-
-		if (k == key)
+		g = &state->groups[i];
+		if (g->key == key)
 		{
-			if (pg_add_s64_overflow(state->calls[i], calls, &state->calls[i]))
+			if (pg_add_s64_overflow(g->calls, calls, &g->calls))
 				calls_out_of_range();
 			return;
 		}
-		if (k == UG_EMPTY_KEY)
+		if (g->key == UG_EMPTY_KEY)
 			break;
 		i = (i + 1) & mask;
 	}
-	state->keys[i] = key;
-	state->calls[i] = calls;
+	g->key = key;
+	g->calls = calls;
 	state->ngroups++;
 	/* at most half full, so that probes stay short */
 	if (state->ngroups * 2 > state->nslots)
@@ -570,7 +616,7 @@ state_merge(UGState *state, UGState *other)
 
 	for (s = 0; s < other->nslots; s++)
 	{
-		uint64		k = other->keys[s];
+		uint64		k = other->groups[s].key;
 		int			muni;
 
 		if (k == UG_EMPTY_KEY)
@@ -583,7 +629,7 @@ state_merge(UGState *state, UGState *other)
 						 muni == UG_NO_ID ? UG_NO_ID : muni_map[muni],
 						 system_map[UG_KEY_SYSTEM(k)],
 						 service_map[UG_KEY_SERVICE(k)]),
-				  other->calls[s]);
+				  other->groups[s].calls);
 	}
 	pfree(period_map);
 	pfree(muni_map);
@@ -655,7 +701,7 @@ state_serialize(UGState *state)
 	pq_sendint64(&buf, state->ngroups);
 	for (s = 0; s < state->nslots; s++)
 	{
-		uint64		k = state->keys[s];
+		uint64		k = state->groups[s].key;
 
 		if (k == UG_EMPTY_KEY)
 			continue;
@@ -665,7 +711,7 @@ state_serialize(UGState *state)
 		pq_sendint16(&buf, (uint16) UG_KEY_MUNI(k));
 		pq_sendint16(&buf, (uint16) UG_KEY_SYSTEM(k));
 		pq_sendint16(&buf, (uint16) UG_KEY_SERVICE(k));
-		pq_sendint64(&buf, (uint64) state->calls[s]);
+		pq_sendint64(&buf, (uint64) state->groups[s].calls);
 	}
 	return pq_endtypsend(&buf);
 }
@@ -914,7 +960,7 @@ usage_group_rows(PG_FUNCTION_ARGS)
 
 	for (s = 0; s < state->nslots; s++)
 	{
-		uint64		k = state->keys[s];
+		uint64		k = state->groups[s].key;
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
 		int			m;
@@ -940,7 +986,7 @@ usage_group_rows(PG_FUNCTION_ARGS)
 		id = UG_KEY_SERVICE(k);
 		values[3] = PointerGetDatum(cstring_to_text_with_len(state->service.codes[id],
 															 state->service.lens[id]));
-		values[4] = Int64GetDatum(state->calls[s]);
+		values[4] = Int64GetDatum(state->groups[s].calls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextSwitchTo(old);

@@ -36,12 +36,13 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	/* the routing matrix once per (system, service) pair, never per usage row */
-	SELECT c.code, s.code, @extschema@.usage_route(c.class, s.billing),
-		   @extschema@.usage_route(c.class, s.billing) = 'pool'
-		   AND @extschema@.baseline_applies(c.class, s.platform),
+	SELECT c.code, s.code, r.route,
+		   r.route = 'pool' AND @extschema@.baseline_applies(c.class, s.platform),
 		   s.billing = 'per_call'
 	  FROM @extschema@.consumer_system c
 	 CROSS JOIN @extschema@.service s
+	 /* OFFSET 0: route each pair once, not once per use of the route */
+	 CROSS JOIN LATERAL (SELECT @extschema@.usage_route(c.class, s.billing) AS route OFFSET 0) r
 $$;
 COMMENT ON FUNCTION @extschema@.usage_pair() IS
 	'Route of the usage of every consumer system on every service (SPEC §3), and whether a baseline can apply to it';
@@ -137,6 +138,14 @@ RETURNS TABLE (period date, service_code text, route @extschema@.route, baseline
 			   payer_code text, tariff_from date, unit_price numeric, calls bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+/*
+ * Tens of thousands of sums meet a thousand pairs and a few hundred month
+ * tariffs: hash joins and a hash aggregate, whatever the estimates of the
+ * function scans (sorting the sums for merge joins took twice as long)
+ */
+SET enable_mergejoin = off
+SET enable_nestloop = off
+SET enable_sort = off
 AS $$
 	/* the routing matrix once per (system, service) pair, never per group */
 	WITH pair AS MATERIALIZED (
@@ -158,8 +167,8 @@ AS $$
 	  LEFT JOIN @extschema@.baseline b
 		ON p.baseline_subject AND b.year = extract(year FROM r.period)::integer
 	   AND b.system_code = r.system_code AND b.service_code = r.service_code
-	 WHERE r.period BETWEEN p_from AND p_to
-	   AND CASE WHEN p.per_call AND t.unit_price IS NULL
+	 /* the join with the months' tariffs keeps only the months asked for */
+	 WHERE CASE WHEN p.per_call AND t.unit_price IS NULL
 				THEN @extschema@.refuse_missing_tariff(r.service_code, r.period)
 				ELSE true END
 	 GROUP BY 1, 2, 3, 4, 5, 6, 7
