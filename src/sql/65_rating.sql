@@ -60,6 +60,7 @@ CREATE FUNCTION @extschema@.usage_groups_accum(internal, date, text, text, text,
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.usage_groups_accum(internal, date, text, text, text, bigint, text[]) IS
 	'Transition function of usage_groups(): adds the calls of one usage row to its group; rows without calls are skipped';
+REVOKE ALL ON FUNCTION @extschema@.usage_groups_accum(internal, date, text, text, text, bigint, text[]) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.usage_groups_merge_accum(internal, bytea)
 	RETURNS internal
@@ -67,6 +68,7 @@ CREATE FUNCTION @extschema@.usage_groups_merge_accum(internal, bytea)
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.usage_groups_merge_accum(internal, bytea) IS
 	'Transition function of usage_groups_merge(): adds the groups of one usage_groups() value';
+REVOKE ALL ON FUNCTION @extschema@.usage_groups_merge_accum(internal, bytea) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.usage_groups_combine(internal, internal)
 	RETURNS internal
@@ -74,6 +76,7 @@ CREATE FUNCTION @extschema@.usage_groups_combine(internal, internal)
 	LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.usage_groups_combine(internal, internal) IS
 	'Combine function of usage_groups() and usage_groups_merge(): adds two partial states of a parallel or partial aggregation';
+REVOKE ALL ON FUNCTION @extschema@.usage_groups_combine(internal, internal) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.usage_groups_serialize(internal)
 	RETURNS bytea
@@ -81,6 +84,7 @@ CREATE FUNCTION @extschema@.usage_groups_serialize(internal)
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.usage_groups_serialize(internal) IS
 	'Serialize and final function of usage_groups() and usage_groups_merge(): the state as a bytea (codes once, then 16 bytes a group)';
+REVOKE ALL ON FUNCTION @extschema@.usage_groups_serialize(internal) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.usage_groups_deserialize(bytea, internal)
 	RETURNS internal
@@ -88,6 +92,7 @@ CREATE FUNCTION @extschema@.usage_groups_deserialize(bytea, internal)
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.usage_groups_deserialize(bytea, internal) IS
 	'Deserialize function of usage_groups() and usage_groups_merge(): reads and validates a state written by usage_groups_serialize';
+REVOKE ALL ON FUNCTION @extschema@.usage_groups_deserialize(bytea, internal) FROM PUBLIC;
 
 CREATE AGGREGATE @extschema@.usage_groups(period date, municipality_code text, system_code text,
 										  service_code text, calls bigint, per_call_services text[]) (
