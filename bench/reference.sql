@@ -10,8 +10,16 @@
  * (system, service) pairs that usage is generated for and the function that
  * generates it.
  *
+ * Two shapes of data (psql variable wide, true or false):
+ *   narrow: 59 systems, 20 services, 269 (system, service) pairs making
+ *           calls; a few tens of thousands of month × system × service ×
+ *           per-call municipality keys a year;
+ *   wide:   25 systems, 40 services (4 of them per-call), about 350 pairs,
+ *           so 98 municipalities × the pairs × 12 months are about 0.4M
+ *           month × municipality × system × service keys a year.
+ *
  * psql variables: datadir (directory of kommuner.csv), year and small_year
- * (the measured year and the year used for the memory comparison).
+ * (the measured year and the year used for the memory comparison), wide.
  */
 
 \set ON_ERROR_STOP 1
@@ -44,7 +52,8 @@ SELECT y, kommunekode, folketal
 /*
  * Consumer systems: the three monopoly-break systems, UDK's four systems,
  * the three systems with their own billing, one KOMBIT project and 48
- * municipal systems (12 suppliers in each of four areas).
+ * municipal systems (12 suppliers in each of four areas); 14 in the wide
+ * shape (25 systems in all).
  */
 INSERT INTO afregning.consumer_system (code, name, class) VALUES
 	('KY',          'Kommunernes Ydelsessystem',             'monopoly_break'),
@@ -62,7 +71,8 @@ INSERT INTO afregning.consumer_system (code, name, class)
 SELECT format('%s_%s', area, lpad(n::text, 2, '0')),
 	   format('%s-system %s', initcap(area), n), 'municipal'
   FROM unnest(ARRAY['ESDH', 'OMSORG', 'BYG', 'SOCIAL']) AS area
- CROSS JOIN generate_series(1, 12) AS n;
+ CROSS JOIN generate_series(1, 12) AS n
+ WHERE NOT :wide OR n <= (CASE WHEN area IN ('ESDH', 'OMSORG') THEN 4 ELSE 3 END);
 
 INSERT INTO afregning.service (code, name, platform, funding, billing) VALUES
 	('CPR',             'CPR-servicen',                 'serviceplatform', 'ordered',          'per_call'),
@@ -85,6 +95,21 @@ INSERT INTO afregning.service (code, name, platform, funding, billing) VALUES
 	('BESKEDFORDELER',  'Beskedfordeler',               'support_system',  'ordered',          'pool'),
 	('DOKUMENTLAGER',   'Dokumentlager',                'support_system',  'ordered',          'pool'),
 	('FORDELING',       'Fordelingskomponent',          'support_system',  'ordered',          'pool');
+/* the wide shape: 20 more, 40 in all; three more per-call services */
+INSERT INTO afregning.service (code, name, platform, funding, billing)
+SELECT code, name, platform::afregning.platform, 'ordered'::afregning.funding, billing::afregning.billing_method
+  FROM (VALUES ('CPR_ADRESSE', 'CPR adresseopslag', 'serviceplatform', 'per_call'),
+			   ('CPR_NAVNE', 'CPR navneopslag', 'serviceplatform', 'per_call'),
+			   ('CPR_RELATION', 'CPR relationer', 'serviceplatform', 'per_call')) AS v(code, name, platform, billing)
+ WHERE :wide
+UNION ALL
+SELECT format('SP_%s', lpad(n::text, 2, '0')), format('Serviceplatform-service %s', n),
+	   'serviceplatform', 'ordered', 'pool'
+  FROM generate_series(1, 13) AS n WHERE :wide
+UNION ALL
+SELECT format('SS_%s', lpad(n::text, 2, '0')), format('Støttesystem %s', n),
+	   'support_system', 'ordered', 'pool'
+  FROM generate_series(1, 4) AS n WHERE :wide;
 
 INSERT INTO afregning.service_order (service_code, system_code, share) VALUES
 	('CPR', 'KY', 2), ('CPR', 'KSD', 1), ('CPR', 'SAPA', 1),
@@ -114,6 +139,14 @@ SELECT 'CPR', make_date(y, 7, 15), 0.1500 + 0.0100 * (y - least(:year, :small_ye
 INSERT INTO afregning.tariff (service_code, valid_from, unit_price)
 SELECT 'CVR_OPSLAG', make_date(y, 4, 1), 0.0300 - 0.0010 * (y - least(:year, :small_year) + 1)
   FROM (VALUES (:year), (:small_year)) AS v(y);
+
+/* the wide shape's extra services: per-call at 0.0500, the others 0.0010-0.0070 */
+INSERT INTO afregning.tariff (service_code, valid_from, unit_price)
+SELECT s.code, make_date(least(:year, :small_year) - 1, 1, 1),
+	   CASE WHEN s.billing = 'per_call' THEN 0.0500
+			ELSE 0.0010 * (1 + (row_number() OVER (ORDER BY s.code)) % 7) END
+  FROM afregning.service s
+ WHERE s.code LIKE 'SP\_%' OR s.code LIKE 'SS\_%' OR s.code LIKE 'CPR\_%';
 
 /* a few cost entries, so that the announced price is not 0 */
 INSERT INTO afregning.cost_entry (entry_key, year, cost_type, basis, service_code, system_code, amount)
@@ -158,6 +191,31 @@ CREATE TABLE bench.pair (
 	weight			integer NOT NULL,
 	UNIQUE (system_code, service_code)
 );
+\if :wide
+/*
+ * The wide shape: about a third of all (system, service) pairs, chosen by
+ * their indexes, and every monopoly-break system on every support system
+ * (for the baselines); weights 1 to 5, 20 against a baseline.
+ */
+WITH sys AS (
+	SELECT code, class, row_number() OVER (ORDER BY code) AS a FROM afregning.consumer_system
+),
+svc AS (
+	SELECT code, platform, row_number() OVER (ORDER BY code) AS b FROM afregning.service
+),
+pairs AS (
+	SELECT sys.code AS system_code, svc.code AS service_code,
+		   CASE WHEN sys.class = 'monopoly_break' AND svc.platform = 'support_system' THEN 20
+				ELSE 1 + (sys.a + svc.b) % 5 END AS weight
+	  FROM sys CROSS JOIN svc
+	 WHERE (sys.a * 7 + svc.b * 13) % 3 = 0
+		OR (sys.class = 'monopoly_break' AND svc.platform = 'support_system')
+)
+INSERT INTO bench.pair
+SELECT row_number() OVER (ORDER BY system_code, service_code) - 1,
+	   system_code, service_code, weight
+  FROM pairs;
+\else
 WITH pool_service AS (
 	SELECT array_agg(code ORDER BY code) AS codes
 	  FROM afregning.service WHERE billing = 'pool'
@@ -197,6 +255,7 @@ INSERT INTO bench.pair
 SELECT row_number() OVER (ORDER BY system_code, service_code) - 1,
 	   system_code, service_code, weight
   FROM pairs;
+\endif
 
 /*
  * Usage rows of a year: row i (0-based) is month i / ceil(rows / 12); within

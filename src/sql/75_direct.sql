@@ -41,31 +41,28 @@ RETURNS TABLE (month date, municipality_code text, service_code text, unit_price
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH pair AS MATERIALIZED (
-		SELECT * FROM @extschema@.usage_pair() p WHERE p.per_call
-	),
-	tariff AS MATERIALIZED (
-		SELECT * FROM @extschema@.month_tariff(p_from, p_to)
-	),
-	/* one pass over the months: sums of the per-call services' calls */
-	raw AS (
-		SELECT u.period, u.municipality_code, u.system_code, u.service_code,
-			   sum(u.calls)::bigint AS calls
-		  FROM @extschema@.usage u
-		 WHERE u.period BETWEEN p_from AND p_to
-		   AND u.service_code IN (SELECT pair.service_code FROM pair)
-		 GROUP BY 1, 2, 3, 4
+	/*
+	 * One pass over the months asked for (the BRIN index on usage (period)
+	 * skips the rest of the year's partition), over the per-call services'
+	 * rows only, grouped in C; then the same routing and pricing as the
+	 * close of a year (rated_cells), so bill_direct and close_year give the
+	 * same lines.
+	 */
+	WITH per_call AS MATERIALIZED (
+		SELECT ARRAY(SELECT s.code FROM @extschema@.service s
+					  WHERE s.billing = 'per_call') AS codes
 	)
-	SELECT r.period, r.municipality_code, r.service_code, t.unit_price,
-		   sum(r.calls)::bigint, @extschema@.rate(r.calls, t.unit_price)
-	  FROM raw r
-	  JOIN pair p ON p.system_code = r.system_code AND p.service_code = r.service_code
-	  JOIN tariff t ON t.service_code = r.service_code AND t.period = r.period
-	 /* every per-call month needs a tariff, whoever carries the calls */
-	 WHERE CASE WHEN t.unit_price IS NULL
-				THEN @extschema@.refuse_missing_tariff(r.service_code, r.period)
-				ELSE p.route = 'municipality' END
-	 GROUP BY r.period, r.municipality_code, r.service_code, t.unit_price
+	SELECT c.period, c.payer_code, c.service_code, c.unit_price,
+		   sum(c.calls)::bigint, @extschema@.rate(c.calls, c.unit_price)
+	  FROM @extschema@.rated_cells(
+			(SELECT @extschema@.usage_groups(u.period, u.municipality_code, u.system_code,
+											 u.service_code, u.calls, per_call.codes)
+			   FROM @extschema@.usage u, per_call
+			  WHERE u.period BETWEEN p_from AND p_to
+				AND u.service_code = ANY (per_call.codes)),
+			p_from, p_to) c
+	 WHERE c.route = 'municipality'
+	 GROUP BY c.period, c.payer_code, c.service_code, c.unit_price
 $$;
 COMMENT ON FUNCTION @extschema@.per_call_lines(date, date) IS
 	'Per-call charges the usage of the months p_from to p_to gives now: one line per month, municipality, service and tariff, calls × tariff rounded once to øre';
