@@ -19,4 +19,11 @@ extern void restore_mode_define(void);
  */
 extern bool restore_mode_active(void);
 
+/*
+ * drop_allowed
+ *		Whether afregning.allow_drop is on and the current role is a
+ *		superuser: the drop guard then lets ledger data be dropped.
+ */
+extern bool drop_allowed(void);
+
 #endif							/* AFREGNING_RESTORE_MODE_H */

@@ -112,5 +112,6 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.schedule_jobs(),
 	/* the guards run as the loading role */
 	@extschema@.refuse_locked_year(integer, text, text),
-	@extschema@.usage_row_valid(date, text, text, text, text)
+	@extschema@.usage_row_valid(date, text, text, text, text),
+	@extschema@.restoring(), @extschema@.status_change_allowed(integer)
 	TO afregning_admin;

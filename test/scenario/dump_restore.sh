@@ -100,7 +100,9 @@ d1=$(q "$DB" "SELECT afregning.close_year(2022)")
 d2=$(q "$DB2" "SELECT afregning.close_year(2022)")
 [ -n "$d1" ] && [ "$d1" = "$d2" ]; ok $? "the restored database closes 2022 with the same difference ($d1, $d2)"
 
-"$BIN/psql" -X -q -d "$DB2" -c "DROP EXTENSION afregning" >"$TMP/drop.log" 2>&1
-grep -q "refusing to drop afregning" "$TMP/drop.log"; ok $? "the restored ledgers are guarded against DROP EXTENSION"
+"$BIN/psql" -X -q -v VERBOSITY=verbose -d "$DB2" -c "DROP EXTENSION afregning" >"$TMP/drop.log" 2>&1
+grep -q "ERROR:  55000: refusing to drop extension afregning" "$TMP/drop.log" &&
+	[ "$(q "$DB2" "SELECT count(*) FROM pg_extension WHERE extname = 'afregning'")" = 1 ]
+ok $? "the restored ledgers are guarded against DROP EXTENSION (55000, still installed)"
 
 exit $fail
