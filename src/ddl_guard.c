@@ -9,8 +9,8 @@
  * or a schema whose name merely contains "afregning" is judged by what the
  * command names: the extension, its schema, a table of its schema (the
  * ledgers and the usage partitions), a partition detached from or a column
- * dropped off such a table, or the objects of a role that owns them (DROP
- * OWNED).  Such a command is refused while the ledgers hold data, unless a
+ * dropped off such a table, such a table moved to another schema, or the
+ * objects of a role that owns them (DROP OWNED).  Such a command is refused while the ledgers hold data, unless a
  * superuser has set afregning.allow_drop.  It has to be decided before the
  * command runs: a sql_drop trigger of the extension is dropped together
  * with the extension and never fires, and a dropped table's rows can no
@@ -108,8 +108,8 @@ spi_bool(const char *sql, int nargs, Oid *argtypes, Datum *values)
 }
 
 /*
- * What the command would remove that belongs to the extension, as words
- * for the error message; NULL if nothing.
+ * What the command would do to the extension's tables, as words for the
+ * error message ("drop table afregning.usage_y2019"); NULL if nothing.
  */
 static char *
 ledger_target(Node *parsetree, Oid owner, Oid nsp)
@@ -129,17 +129,17 @@ ledger_target(Node *parsetree, Oid owner, Oid nsp)
 
 					if (stmt->removeType == OBJECT_EXTENSION &&
 						strcmp(strVal(object), "afregning") == 0)
-						return pstrdup("extension afregning");
+						return pstrdup("drop extension afregning");
 					if (stmt->removeType == OBJECT_SCHEMA && nspname != NULL &&
 						strcmp(strVal(object), nspname) == 0)
-						return psprintf("schema %s", nspname);
+						return psprintf("drop schema %s", nspname);
 					if (stmt->removeType == OBJECT_TABLE)
 					{
 						RangeVar   *rv = makeRangeVarFromNameList(castNode(List, object));
 						Oid			relid = relation_in_schema(rv, nsp);
 
 						if (OidIsValid(relid))
-							return psprintf("table %s.%s", nspname, get_rel_name(relid));
+							return psprintf("drop table %s.%s", nspname, get_rel_name(relid));
 					}
 				}
 				break;
@@ -161,7 +161,7 @@ ledger_target(Node *parsetree, Oid owner, Oid nsp)
 						spi_bool("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c "
 								 "WHERE c.relnamespace = $1 AND c.relowner = $2)",
 								 2, argtypes, values))
-						return psprintf("the objects of role %s, among them afregning's",
+						return psprintf("drop the objects of role %s, among them afregning's tables",
 										GetUserNameFromId(roleid, false));
 				}
 				break;
@@ -182,12 +182,26 @@ ledger_target(Node *parsetree, Oid owner, Oid nsp)
 
 					if (cmd->subtype == AT_DetachPartition ||
 						cmd->subtype == AT_DetachPartitionFinalize)
-						return psprintf("a partition of table %s.%s",
+						return psprintf("detach a partition of table %s.%s",
 										get_namespace_name(nsp), get_rel_name(relid));
 					if (cmd->subtype == AT_DropColumn)
-						return psprintf("column %s of table %s.%s", cmd->name,
+						return psprintf("drop column %s of table %s.%s", cmd->name,
 										get_namespace_name(nsp), get_rel_name(relid));
 				}
+				break;
+			}
+		case T_AlterObjectSchemaStmt:
+			{
+				/* moved out of the schema, a table would be dropped unguarded */
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+				Oid			relid;
+
+				if (stmt->relation == NULL)
+					break;
+				relid = relation_in_schema(stmt->relation, nsp);
+				if (OidIsValid(relid))
+					return psprintf("move table %s.%s to another schema",
+									get_namespace_name(nsp), get_rel_name(relid));
 				break;
 			}
 		default:
@@ -229,7 +243,7 @@ guard_ddl_start(PG_FUNCTION_ARGS)
 	if (spi_bool(sql, 0, NULL, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("refusing to drop %s while the ledgers of afregning hold data", target),
+				 errmsg("refusing to %s while the ledgers of afregning hold data", target),
 				 errdetail("The command would delete posted costs, usage, invoices or carry-forwards."),
 				 errhint("Take a pg_dump first; then a superuser may SET afregning.allow_drop = on for the session and repeat the command.")));
 	PG_RETURN_VOID();

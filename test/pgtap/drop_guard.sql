@@ -18,7 +18,7 @@
  * One CPR usage row in January 2019 (partition of 2019).
  */
 BEGIN;
-SELECT plan(42);
+SELECT plan(44);
 SET LOCAL search_path = afregning, public;
 SET LOCAL client_min_messages = warning;
 
@@ -120,6 +120,10 @@ SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
 
 SELECT throws_ok('ALTER TABLE afregning.cost_entry DROP COLUMN amount CASCADE', '55000', NULL,
 	'DROP COLUMN of a ledger column is refused');
+SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+
+SELECT throws_ok('ALTER TABLE afregning.usage_y2019 SET SCHEMA public', '55000', NULL,
+	'moving a usage partition out of the schema (to drop it there) is refused');
 SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
 
 /* the second line of defence: what is dropped, looked at after the fact */
