@@ -53,10 +53,21 @@ restore_mode_define(void)
 	MarkGUCPrefixReserved("afregning");
 }
 
+/*
+ * Both the current and the session user must be superusers: a value given
+ * to a non-superuser with ALTER ROLE ... SET must not come alive inside
+ * the SECURITY DEFINER settlement functions, which run as the owner.
+ */
+static bool
+superuser_session(void)
+{
+	return superuser() && superuser_arg(GetSessionUserId());
+}
+
 bool
 restore_mode_active(void)
 {
-	if (!restore_mode || !superuser())
+	if (!restore_mode || !superuser_session())
 		return false;
 	if (!restore_mode_logged)
 	{
@@ -72,7 +83,7 @@ restore_mode_active(void)
 bool
 drop_allowed(void)
 {
-	return allow_drop && superuser();
+	return allow_drop && superuser_session();
 }
 
 /*

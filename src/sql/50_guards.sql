@@ -29,7 +29,7 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'restore_mode_sql'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.restoring() IS
-	'Whether this session replays a dump: afregning.restore_mode is on (a setting only a superuser can change) and the current role is a superuser. The lifecycle guards then let rows of locked years in, in dump order; the append-only guards stay on';
+	'Whether this session replays a dump: afregning.restore_mode is on (a setting only a superuser can change) and both the current and the session user are superusers. The lifecycle guards then let rows of locked years in, in dump order; the append-only guards stay on';
 
 /* Raise the standard refusal for a change to a locked year. */
 CREATE FUNCTION @extschema@.refuse_locked_year(p_year integer, p_what text, p_hint text)
@@ -420,7 +420,7 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'drop_allowed_sql'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.drop_allowed() IS
-	'Whether afregning.allow_drop is on (a setting only a superuser can change) and the current role is a superuser: the DROP guard then lets ledger data be dropped';
+	'Whether afregning.allow_drop is on (a setting only a superuser can change) and both the current and the session user are superusers: the DROP guard then lets ledger data be dropped';
 
 CREATE FUNCTION @extschema@.guard_ddl_start()
 RETURNS event_trigger
