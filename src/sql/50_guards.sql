@@ -465,6 +465,10 @@ ALTER EVENT TRIGGER afregning_guard_ddl ENABLE ALWAYS;
 CREATE EVENT TRIGGER afregning_guard_dropped ON sql_drop
 	EXECUTE FUNCTION @extschema@.guard_dropped_objects();
 ALTER EVENT TRIGGER afregning_guard_dropped ENABLE ALWAYS;
+COMMENT ON EVENT TRIGGER afregning_guard_ddl IS
+	'Refuses DDL that names afregning''s extension, schema, tables, their owner''s objects, partitions or columns while the ledgers hold data';
+COMMENT ON EVENT TRIGGER afregning_guard_dropped IS
+	'Refuses a command whose cascade dropped a table or column of afregning''s schema while the ledgers hold data';
 
 /* TRUNCATE skips the row guards: refuse it once a year of the table is locked. */
 CREATE FUNCTION @extschema@.guard_truncate_locked()
