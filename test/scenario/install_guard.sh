@@ -9,7 +9,8 @@
 #      must fail (42501: the schema is not the installer's), intruder must
 #      stay rolsuper = f and its function must never have run.  The same
 #      with a schema the superuser owns but intruder has filled (55000: not
-#      empty).  Once the schema is gone, the install goes through, settles
+#      empty), and with an empty one in which intruder may create (42501).
+#      Once the schema is gone, the install goes through, settles
 #      a year, and still nothing of intruder's ran.
 #   b) Group roles found in the cluster: afregning_reader with LOGIN, with
 #      CREATEROLE, with BYPASSRLS, as a member of pg_read_all_data, or with
@@ -76,7 +77,7 @@ installed() {	# "extension schema" of what exists in the database
 			   (SELECT count(*) FROM pg_namespace WHERE nspname = 'afregning')"
 }
 
-echo "1..19"
+echo "1..21"
 
 # ---- a) a schema prepared by someone else ------------------------------------
 
@@ -113,6 +114,12 @@ is "$(try_as intruder "$TRAP")" ok "intruder leaves the overload in it"
 is "$(try_as "$PGUSER" "CREATE EXTENSION afregning")" 55000 \
 	"CREATE EXTENSION into a schema that is not empty is refused with 55000"
 is "$(su "SELECT count(*) FROM pg_extension WHERE extname = 'afregning'")" 0 "... nothing is installed"
+
+# empty, but open to intruder for later
+is "$(try_as "$PGUSER" "DROP SCHEMA afregning CASCADE; CREATE SCHEMA afregning;
+	GRANT CREATE ON SCHEMA afregning TO intruder")" ok "an empty schema afregning in which intruder may create"
+is "$(try_as "$PGUSER" "CREATE EXTENSION afregning") $(installed)" "42501 0 1" \
+	"CREATE EXTENSION into a schema others may create in is refused with 42501, nothing installed"
 
 # cleared away, the install goes through and settles a year: nothing of intruder's runs
 su "DROP SCHEMA afregning CASCADE" >/dev/null
