@@ -7,7 +7,8 @@
  * entries and usage, which the lifecycle guards would refuse.  Only a
  * superuser can switch this on (PGC_SUSET), its first use in a session is
  * written to the server log, and the append-only triggers stay on even
- * then.  It is a C variable, not a string read with current_setting(): a
+ * then.  afregning.allow_drop is its counterpart for the drop guard.
+ * Both are C variables, not a string read with current_setting(): a
  * placeholder set before the library is loaded must never count.
  *
  *-------------------------------------------------------------------------
@@ -22,6 +23,7 @@
 
 static bool restore_mode = false;
 static bool restore_mode_logged = false;
+static bool allow_drop = false;
 
 void
 restore_mode_define(void)
@@ -34,12 +36,39 @@ restore_mode_define(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("afregning.allow_drop",
+							 "Lets a superuser drop afregning, its ledger tables or usage partitions while the ledgers hold data.",
+							 "For a deliberate removal after a pg_dump; the drop guard refuses otherwise.",
+							 &allow_drop,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	/*
+	 * The prefix is not reserved: a database still at 0.1.0, running on this
+	 * library until ALTER EXTENSION UPDATE, sets afregning.transition in its
+	 * lifecycle functions, and reserving the prefix would stop it settling.
+	 * No code of this version reads any afregning.* placeholder; the guards
+	 * ask the C variables above.
+	 */
+}
+
+/*
+ * Both the current and the session user must be superusers: a value given
+ * to a non-superuser with ALTER ROLE ... SET must not come alive inside
+ * the SECURITY DEFINER settlement functions, which run as the owner.
+ */
+static bool
+superuser_session(void)
+{
+	return superuser() && superuser_arg(GetSessionUserId());
 }
 
 bool
 restore_mode_active(void)
 {
-	if (!restore_mode || !superuser())
+	if (!restore_mode || !superuser_session())
 		return false;
 	if (!restore_mode_logged)
 	{
@@ -50,6 +79,12 @@ restore_mode_active(void)
 		restore_mode_logged = true;
 	}
 	return true;
+}
+
+bool
+drop_allowed(void)
+{
+	return allow_drop && superuser_session();
 }
 
 /*

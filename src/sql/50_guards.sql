@@ -29,7 +29,7 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'restore_mode_sql'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.restoring() IS
-	'Whether this session replays a dump: afregning.restore_mode is on (a setting only a superuser can change) and the current role is a superuser. The lifecycle guards then let rows of locked years in, in dump order; the append-only guards stay on';
+	'Whether this session replays a dump: afregning.restore_mode is on (a setting only a superuser can change) and both the current and the session user are superusers. The lifecycle guards then let rows of locked years in, in dump order; the append-only guards stay on';
 
 /* Raise the standard refusal for a change to a locked year. */
 CREATE FUNCTION @extschema@.refuse_locked_year(p_year integer, p_what text, p_hint text)
@@ -86,11 +86,11 @@ BEGIN
 		RETURN NEW;
 	END IF;
 	IF NEW.basis = 'expected' AND st <> 'open' THEN
-		PERFORM @extschema@.refuse_locked_year(NEW.year, 'expected costs',
-			'The price of an announced year never changes (budget certainty); budget the cost in an open year or book it as an actual cost.');
+		PERFORM @extschema@.refuse_locked_year(NEW.year, 'expected costs'::text,
+			'The price of an announced year never changes (budget certainty); budget the cost in an open year or book it as an actual cost.'::text);
 	ELSIF st = 'closed' THEN
-		PERFORM @extschema@.refuse_locked_year(NEW.year, 'actual costs',
-			'Enter a correction as an actual entry of an open or announced year, with "corrects" naming the entry it corrects.');
+		PERFORM @extschema@.refuse_locked_year(NEW.year, 'actual costs'::text,
+			'Enter a correction as an actual entry of an open or announced year, with "corrects" naming the entry it corrects.'::text);
 	END IF;
 	IF NEW.cost_type IN ('establishment', 'infrastructure_establishment')
 	   AND NEW.system_code IS NULL
@@ -174,9 +174,9 @@ BEGIN
 			 WHERE @extschema@.tariff_effective_month(a.valid_from) <= m.month
 			 ORDER BY a.valid_from DESC LIMIT 1);
 	IF changed IS NOT NULL THEN
-		PERFORM @extschema@.refuse_locked_year(extract(year FROM changed)::integer, 'tariffs',
+		PERFORM @extschema@.refuse_locked_year(extract(year FROM changed)::integer, 'tariffs'::text,
 			format('The change would alter the price per call in force in %s. Only months of closed years are locked: to change those of an open or announced year alone, let them end where the closed year begins, with a tariff from its first month at the price in force there.',
-				   to_char(changed, 'YYYY-MM')));
+				   to_char(changed, 'YYYY-MM'))::text);
 	END IF;
 	RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
@@ -228,6 +228,13 @@ $$;
 COMMENT ON FUNCTION @extschema@.guard_usage_reference() IS
 	'Trigger: a municipality, consumer system or service that usage refers to cannot be deleted or have its code changed (the referential half of the usage_row_valid check)';
 
+CREATE FUNCTION @extschema@.status_change_allowed(p_year integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'status_change_allowed'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION @extschema@.status_change_allowed(integer) IS
+	'Whether set_year_status() is changing the status of this billing year right now (a flag in C that only set_year_status() raises, for its own UPDATE); the billing_year guard lets a status change through only then';
+
 CREATE FUNCTION @extschema@.guard_billing_year()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -245,8 +252,8 @@ BEGIN
 	END IF;
 	IF TG_OP = 'DELETE' THEN
 		IF OLD.status <> 'open' THEN
-			PERFORM @extschema@.refuse_locked_year(OLD.year, 'billing year',
-				'Announced and closed years are part of the ledger.');
+			PERFORM @extschema@.refuse_locked_year(OLD.year, 'billing year'::text,
+				'Announced and closed years are part of the ledger.'::text);
 		END IF;
 		RETURN OLD;
 	END IF;
@@ -257,12 +264,15 @@ BEGIN
 			HINT = 'Create a new billing year instead.';
 	END IF;
 	/*
-	 * Anyone can set the transition flag, so it is not enough on its own: a
-	 * status moves one step forward only, after that step's ledger row exists.
+	 * Only set_year_status() changes a status: it raises a flag in C for
+	 * the one UPDATE it runs, which no session can set otherwise, and only
+	 * the extension's owner (announce_price() and close_year()) may call
+	 * it.  And even then a status moves one step forward only, after that
+	 * step's ledger row exists.
 	 */
 	IF (NEW.status, NEW.announced_at, NEW.closed_at)
 	   IS DISTINCT FROM (OLD.status, OLD.announced_at, OLD.closed_at)
-	   AND (current_setting('afregning.transition', true) IS DISTINCT FROM NEW.year::text
+	   AND (NOT @extschema@.status_change_allowed(NEW.year)
 			OR NOT CASE
 				WHEN OLD.status = 'open' AND NEW.status = 'announced'
 					THEN NEW.closed_at IS NULL
@@ -282,8 +292,8 @@ BEGIN
 	IF OLD.status <> 'open'
 	   AND (NEW.carry_lag, NEW.price_decimals, NEW.carry_spread)
 		   IS DISTINCT FROM (OLD.carry_lag, OLD.price_decimals, OLD.carry_spread) THEN
-		PERFORM @extschema@.refuse_locked_year(OLD.year, 'settings',
-			'carry_lag and price_decimals are fixed when the price is announced.');
+		PERFORM @extschema@.refuse_locked_year(OLD.year, 'settings'::text,
+			'carry_lag and price_decimals are fixed when the price is announced.'::text);
 	END IF;
 	RETURN NEW;
 END
@@ -392,31 +402,145 @@ BEGIN
 END
 $$;
 
-/* DROP EXTENSION would take the ledgers with it, silently: refuse that
- * while they hold data, unless the administrator says so for the session. */
-CREATE FUNCTION @extschema@.guard_drop_extension()
+/* ------------------------------------------------------------------
+ * The DROP guard: DDL that would delete ledger data
+ *
+ * DROP EXTENSION, DROP SCHEMA, DROP TABLE of a ledger or usage partition,
+ * DROP OWNED BY their owner, DETACH PARTITION and DROP COLUMN are judged
+ * by what they name (the parse tree, in C), not by the text of the query,
+ * before they run: a sql_drop trigger of the extension would be dropped
+ * along with it, and rows of a dropped table can no longer be counted.
+ * A sql_drop trigger catches what CASCADE takes along (a ledger column
+ * that goes with a dropped type, say).  Both are ENABLE ALWAYS, so
+ * session_replication_role = replica does not switch them off.  The
+ * only way past them is afregning.allow_drop, which only a superuser can
+ * set (docs/restore.md).
+ * ------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ledgers_hold_data()
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text;
+	found_rows boolean;
+BEGIN
+	/* the append-only ledgers; a table already dropped by a cascade is skipped */
+	FOREACH t IN ARRAY ARRAY['cost_entry', 'usage', 'usage_batch', 'price_announcement',
+							 'buffet_invoice', 'installment', 'year_close', 'usage_line',
+							 'direct_charge_line', 'schedule_charge', 'cost_line', 'carry_posting']
+	LOOP
+		CONTINUE WHEN pg_catalog.to_regclass(format('%I.%I', '@extschema@', t)) IS NULL;
+		EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I)', '@extschema@', t) INTO found_rows;
+		IF found_rows THEN
+			RETURN true;
+		END IF;
+	END LOOP;
+	RETURN false;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.ledgers_hold_data() IS
+	'Whether any ledger table (hovedbog) holds a row, counted over all municipalities; the DROP guard refuses to drop ledgers that do';
+
+CREATE FUNCTION @extschema@.drop_allowed()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'drop_allowed_sql'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.drop_allowed() IS
+	'Whether afregning.allow_drop is on (a setting only a superuser can change) and both the current and the session user are superusers: the DROP guard then lets ledger data be dropped';
+
+CREATE FUNCTION @extschema@.guard_ddl_start()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'guard_ddl_start'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.guard_ddl_start() IS
+	'Event trigger (ddl_command_start): refuses, while the ledgers hold data, a command that names the extension, its schema, one of its tables, the objects of their owner, or a partition or column of one of its tables (55000), unless afregning.allow_drop';
+
+CREATE FUNCTION @extschema@.guard_dropped_objects()
 RETURNS event_trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	what text;
 BEGIN
-	IF tg_tag IN ('DROP EXTENSION', 'DROP SCHEMA')
-	   AND current_query() ~* 'afregning'
-	   AND current_setting('afregning.allow_drop', true) IS DISTINCT FROM 'on'
-	   AND (EXISTS (SELECT 1 FROM @extschema@.cost_entry)
-			OR EXISTS (SELECT 1 FROM @extschema@.usage_batch)
-			OR EXISTS (SELECT 1 FROM @extschema@.price_announcement)) THEN
+	SELECT string_agg(format('%s %s', d.object_type, d.object_identity), ', ' ORDER BY d.object_identity)
+	  INTO what
+	  FROM pg_catalog.pg_event_trigger_dropped_objects() d
+	 WHERE d.schema_name = '@extschema@' AND d.object_type IN ('table', 'table column')
+	   AND NOT d.is_temporary;
+	/* this fires for every drop in the database: check privileges of nobody else's */
+	IF what IS NULL THEN
+		RETURN;
+	END IF;
+	IF NOT @extschema@.drop_allowed() AND @extschema@.ledgers_hold_data() THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'object_not_in_prerequisite_state',
-			MESSAGE = 'refusing to drop afregning while its ledgers hold data',
-			DETAIL = 'Dropping the extension deletes every cost entry, usage row, invoice and carry-forward.',
-			HINT = 'Take a pg_dump first, then SET afregning.allow_drop = on in the same session.';
+			MESSAGE = format('refusing to drop %s while the ledgers of afregning hold data', what),
+			DETAIL = 'The command would delete posted costs, usage, invoices or carry-forwards.',
+			HINT = 'Take a pg_dump first; then a superuser may SET afregning.allow_drop = on for the session and repeat the command.';
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.guard_drop_extension() IS
-	'Event trigger: refuses DROP EXTENSION afregning (or DROP SCHEMA afregning) while the ledgers hold data, unless afregning.allow_drop = on';
+COMMENT ON FUNCTION @extschema@.guard_dropped_objects() IS
+	'Event trigger (sql_drop): refuses a command whose cascade dropped a table or column of the extension''s schema while the ledgers hold data (55000), unless afregning.allow_drop';
 
-CREATE EVENT TRIGGER afregning_guard_drop ON ddl_command_start
-	WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
-	EXECUTE FUNCTION @extschema@.guard_drop_extension();
+CREATE EVENT TRIGGER afregning_guard_ddl ON ddl_command_start
+	WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP TABLE', 'DROP OWNED', 'ALTER TABLE')
+	EXECUTE FUNCTION @extschema@.guard_ddl_start();
+ALTER EVENT TRIGGER afregning_guard_ddl ENABLE ALWAYS;
+CREATE EVENT TRIGGER afregning_guard_dropped ON sql_drop
+	EXECUTE FUNCTION @extschema@.guard_dropped_objects();
+ALTER EVENT TRIGGER afregning_guard_dropped ENABLE ALWAYS;
+COMMENT ON EVENT TRIGGER afregning_guard_ddl IS
+	'Refuses DDL that names afregning''s extension, schema, tables, their owner''s objects, partitions or columns while the ledgers hold data';
+COMMENT ON EVENT TRIGGER afregning_guard_dropped IS
+	'Refuses a command whose cascade dropped a table or column of afregning''s schema while the ledgers hold data';
+
+/* TRUNCATE skips the row guards: refuse it once a year of the table is locked. */
+CREATE FUNCTION @extschema@.guard_truncate_locked()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	y integer;
+BEGIN
+	IF @extschema@.restoring() THEN
+		RETURN NULL;
+	END IF;
+	IF TG_TABLE_NAME = 'population' THEN
+		SELECT min(p.year) INTO y FROM @extschema@.population p
+		 WHERE @extschema@.year_status(p.year) >= 'announced'::@extschema@.year_status;
+	ELSIF TG_TABLE_NAME = 'baseline' THEN
+		SELECT min(b.year) INTO y FROM @extschema@.baseline b
+		 WHERE @extschema@.year_status(b.year) >= 'closed'::@extschema@.year_status;
+	ELSIF TG_TABLE_NAME = 'tariff' THEN
+		SELECT max(b.year) INTO y FROM @extschema@.billing_year b
+		 WHERE b.status = 'closed'::@extschema@.year_status;
+		IF NOT EXISTS (SELECT 1 FROM @extschema@.tariff t
+					   WHERE @extschema@.tariff_effective_month(t.valid_from) < make_date(y + 1, 1, 1)) THEN
+			y := NULL;
+		END IF;
+	END IF;
+	IF y IS NOT NULL THEN
+		PERFORM @extschema@.refuse_locked_year(y, TG_TABLE_NAME::text,
+			'TRUNCATE would remove rows that a settled year was computed from.'::text);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.guard_truncate_locked() IS
+	'Trigger: refuses TRUNCATE of population, baseline or tariff while they hold rows of a locked year (55000), outside restore mode';
+
+CREATE TRIGGER population_no_truncate BEFORE TRUNCATE ON @extschema@.population
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.guard_truncate_locked();
+CREATE TRIGGER baseline_no_truncate BEFORE TRUNCATE ON @extschema@.baseline
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.guard_truncate_locked();
+CREATE TRIGGER tariff_no_truncate BEFORE TRUNCATE ON @extschema@.tariff
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.guard_truncate_locked();
+ALTER TABLE @extschema@.population ENABLE ALWAYS TRIGGER population_no_truncate;
+ALTER TABLE @extschema@.baseline ENABLE ALWAYS TRIGGER baseline_no_truncate;
+ALTER TABLE @extschema@.tariff ENABLE ALWAYS TRIGGER tariff_no_truncate;

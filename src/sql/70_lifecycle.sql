@@ -77,22 +77,16 @@ $$;
 COMMENT ON FUNCTION @extschema@.lock_carry_target(integer) IS
 	'Internal: locks (creating it if missing) a year a closing year may carry into, and returns whether it is still open after the lock';
 
-/* Move a year to its next status; the guard trigger only lets this through. */
+/*
+ * Move a year to its next status; the guard trigger only lets this through.
+ * In C: it raises a flag for its own UPDATE that no session can forge
+ * (ddl_guard.c); executable by the extension's owner only.
+ */
 CREATE FUNCTION @extschema@.set_year_status(p_year integer, p_status @extschema@.year_status)
 RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM set_config('afregning.transition', p_year::text, true);
-	UPDATE @extschema@.billing_year b
-	   SET status = p_status,
-		   announced_at = CASE WHEN p_status = 'announced' THEN now() ELSE b.announced_at END,
-		   closed_at = CASE WHEN p_status = 'closed' THEN now() ELSE b.closed_at END
-	 WHERE b.year = p_year;
-	PERFORM set_config('afregning.transition', '', true);
-END
-$$;
+AS 'MODULE_PATHNAME', 'set_year_status'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.set_year_status(integer, @extschema@.year_status) IS
 	'Internal: moves a billing year to its next status on behalf of announce_price() and close_year()';
 

@@ -1,18 +1,67 @@
 
+/* ------------------------------------------------------------------
+ * The municipality mapping is by role OID
+ *
+ * role_name is what the administrator writes; role_oid is the role it
+ * named when the row was written, and that is what grants access.  A role
+ * dropped and created again under the same name is another role, with
+ * another OID, and reads nothing until it is mapped anew.  A dump carries
+ * role_oid of the old cluster: the trigger binds every inserted row to
+ * the role of that name in this cluster, so a restore re-binds by name.
+ * ------------------------------------------------------------------ */
+
+ALTER TABLE @extschema@.municipality_role ADD COLUMN role_oid oid;
+COMMENT ON COLUMN @extschema@.municipality_role.role_oid IS
+	'OID of the role role_name named when the row was written; access goes to its members only (a role dropped and created again under the same name gets none). Set by the trigger, never by hand';
+/* an upgrade binds the rows it finds; a row of a role that is gone binds to none */
+UPDATE @extschema@.municipality_role m
+   SET role_oid = r.oid
+  FROM pg_catalog.pg_roles r
+ WHERE r.rolname = m.role_name;
+
+CREATE FUNCTION @extschema@.bind_municipality_role()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found_oid oid;
+BEGIN
+	IF TG_OP = 'UPDATE' AND NEW.role_name = OLD.role_name THEN
+		/* the same name stays bound to the same role */
+		NEW.role_oid := OLD.role_oid;
+		RETURN NEW;
+	END IF;
+	SELECT r.oid INTO found_oid FROM pg_catalog.pg_roles r WHERE r.rolname = NEW.role_name;
+	IF found_oid IS NULL AND NOT @extschema@.restoring() THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'undefined_object',
+			MESSAGE = format('role "%s" does not exist', NEW.role_name),
+			HINT = 'Create the role first; the mapping binds to the role itself, not to its name.';
+	END IF;
+	/* a dump replayed without its roles: the row binds to nobody */
+	NEW.role_oid := found_oid;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bind_municipality_role() IS
+	'Trigger: binds a municipality_role row to the OID of the role it names (42704 for an unknown role, outside restore mode); an update keeps the binding unless role_name changes';
+CREATE TRIGGER municipality_role_bind BEFORE INSERT OR UPDATE ON @extschema@.municipality_role
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.bind_municipality_role();
+ALTER TABLE @extschema@.municipality_role ENABLE ALWAYS TRIGGER municipality_role_bind;
 
 CREATE FUNCTION @extschema@.my_municipalities()
 RETURNS text[]
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	/* by oid, so a mapping row of a dropped role is simply ignored */
+	/* by OID: a row of a dropped role, or of a namesake created since, grants nothing */
 	SELECT coalesce(array_agg(DISTINCT m.municipality_code), '{}')
 	  FROM @extschema@.municipality_role m
-	  JOIN pg_catalog.pg_roles r ON r.rolname = m.role_name
-	 WHERE pg_catalog.pg_has_role(r.oid, 'MEMBER')
+	 WHERE pg_catalog.pg_has_role(m.role_oid, 'MEMBER'::text)
 $$;
 COMMENT ON FUNCTION @extschema@.my_municipalities() IS
-	'Municipality codes the current role may read through the municipality_role mapping';
+	'Municipality codes the current role may read through the municipality_role mapping (by role OID)';
 
 /* Staff see every row; a municipality role only its own municipality's. */
 DO $$
@@ -47,8 +96,7 @@ CREATE POLICY staff_all_rows ON @extschema@.municipality_role
 	TO afregning_admin, afregning_reader USING (true) WITH CHECK (true);
 CREATE POLICY own_municipality ON @extschema@.municipality_role FOR SELECT
 	TO afregning_municipality
-	USING (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-				   WHERE r.rolname = role_name AND pg_catalog.pg_has_role(r.oid, 'MEMBER')));
+	USING (pg_catalog.pg_has_role(role_oid, 'MEMBER'::text));
 
 /* Settlements write the output ledgers as the extension owner: nobody
  * gets INSERT on those ledgers, so figures can only come from the engine. */
@@ -112,5 +160,6 @@ GRANT EXECUTE ON FUNCTION
 	@extschema@.schedule_jobs(),
 	/* the guards run as the loading role */
 	@extschema@.refuse_locked_year(integer, text, text),
-	@extschema@.usage_row_valid(date, text, text, text, text)
+	@extschema@.usage_row_valid(date, text, text, text, text),
+	@extschema@.restoring(), @extschema@.status_change_allowed(integer)
 	TO afregning_admin;

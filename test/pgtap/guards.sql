@@ -6,7 +6,7 @@
  * lifecycle functions refuse what is not ready, and change nothing then.
  */
 BEGIN;
-SELECT plan(173);
+SELECT plan(174);
 SET LOCAL search_path = afregning, public;
 SET LOCAL client_min_messages = warning;
 
@@ -275,13 +275,16 @@ SELECT throws_ok($$UPDATE billing_year SET year = 2099 WHERE year = 2023$$,
 SELECT throws_ok($$INSERT INTO billing_year (year, status, announced_at, closed_at)
 				   VALUES (2030, 'closed', now(), now())$$,
 	'55000', NULL, 'inserting a billing year as closed is refused');
-/* the flag announce_price() and close_year() set is no key: the ledger row of the step must exist */
+/* the 0.1.0 transition flag is an unread placeholder now: setting it lets nothing through */
 SELECT throws_ok($$SELECT set_config('afregning.transition', '2021', true);
 				   UPDATE billing_year SET status = 'open', announced_at = NULL, closed_at = NULL WHERE year = 2021$$,
-	'55000', NULL, 'reopening closed 2021 is refused also with the transition flag set');
+	'55000', NULL, 'reopening closed 2021 is refused also with the old transition flag set');
 SELECT throws_ok($$SELECT set_config('afregning.transition', '2023', true);
 				   UPDATE billing_year SET status = 'announced', announced_at = now() WHERE year = 2023$$,
-	'55000', NULL, 'announcing 2023 without a price is refused also with the transition flag set');
+	'55000', NULL, 'announcing 2023 without a price is refused also with the old transition flag set');
+/* set_year_status() moves a year only after the ledger row of the step exists */
+SELECT throws_ok($$SELECT afregning.set_year_status(2023, 'announced')$$,
+	'55000', NULL, 'announcing 2023 through set_year_status without a price is refused');
 SELECT throws_ok($$DELETE FROM billing_year WHERE year = 2022$$, '55000', NULL,
 	'deleting announced 2022 is refused');
 SELECT throws_ok($$DELETE FROM billing_year WHERE year = 2021$$, '55000', NULL,

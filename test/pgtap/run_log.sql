@@ -73,7 +73,7 @@ SELECT is((SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.attty
 			 FROM pg_attribute a WHERE a.attrelid = 'afregning.settlement_status'::regclass
 			  AND a.attname IN ('job', 'who', 'state', 'sqlstate', 'started', 'rows_posted')),
 	'job character varying(32), who character varying(63), started timestamp with time zone, '
-	'state character varying(16), sqlstate character varying(5), rows_posted integer',
+	'state character varying(16), sqlstate character varying(5), rows_posted bigint',
 	'its columns have definite types');
 SELECT is((SELECT prokind::text || ' ' || prosecdef || ' ' || coalesce(array_to_string(proconfig, ','), 'none')
 			 FROM pg_proc WHERE oid = 'afregning.run_settlement_step(text, date)'::regprocedure),

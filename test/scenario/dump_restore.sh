@@ -6,19 +6,20 @@
 # database must settle on exactly as the original does.
 #
 # Environment: PGHOST, PGPORT, PGUSER of a running cluster; AF_SCENARIO_DB
-# names the database this script creates (and "<name>_restored"). Prints TAP.
+# names the database this script creates (and "<name>_restored", "<name>_plain"). Prints TAP.
 
 set -u
 
 BIN="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}"
 DB=${AF_SCENARIO_DB:-scenario_dump_restore}
 DB2="${DB}_restored"
+DB3="${DB}_plain"
 TMP=$(mktemp -d)
 n=0
 fail=0
 
 drop_databases() {
-	for d in "$DB" "$DB2"; do
+	for d in "$DB" "$DB2" "$DB3"; do
 		"$BIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null 2>&1
 	done
 }
@@ -32,7 +33,7 @@ q() {		# q DB SQL: one value
 	"$BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
 
-echo "1..8"
+echo "1..9"
 drop_databases
 "$BIN/psql" -X -q -d postgres -c "CREATE DATABASE \"$DB\"" -c "CREATE DATABASE \"$DB2\"" >/dev/null
 
@@ -80,6 +81,16 @@ rc=$?
 [ $rc -ne 0 ] && sed 's/^/# /' "$TMP/restore.log"
 ok $rc "pg_restore into a fresh database, without errors"
 
+# without restore mode the same dump does not get into the closed year
+"$BIN/psql" -X -q -d postgres -c "CREATE DATABASE \"$DB3\"" >/dev/null
+"$BIN/pg_restore" -d "$DB3" "$TMP/db.dump" >"$TMP/restore3.log" 2>&1
+rc=$?
+c3=$(q "$DB3" "SELECT count(*) FROM afregning.cost_entry WHERE year = 2021" 2>/dev/null)
+[ $rc -ne 0 ] && grep -q "billing year 2021 must start open, not closed" "$TMP/restore3.log" && [ "$c3" = 0 ]
+r=$?
+[ $r -ne 0 ] && sed 's/^/# /' "$TMP/restore3.log" | head -20
+ok $r "without restore mode pg_restore cannot bring back closed 2021 nor its rows (2021 cost entries: $c3)"
+
 # every table of the schema (partitions included), row for row
 tables=$(q "$DB" "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_class c
 				  WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'r'")
@@ -103,7 +114,9 @@ d1=$(q "$DB" "SELECT afregning.close_year(2022)")
 d2=$(q "$DB2" "SELECT afregning.close_year(2022)")
 [ -n "$d1" ] && [ "$d1" = "$d2" ]; ok $? "the restored database closes 2022 with the same difference ($d1, $d2)"
 
-"$BIN/psql" -X -q -d "$DB2" -c "DROP EXTENSION afregning" >"$TMP/drop.log" 2>&1
-grep -q "refusing to drop afregning" "$TMP/drop.log"; ok $? "the restored ledgers are guarded against DROP EXTENSION"
+"$BIN/psql" -X -q -v VERBOSITY=verbose -d "$DB2" -c "DROP EXTENSION afregning" >"$TMP/drop.log" 2>&1
+grep -q "ERROR:  55000: refusing to drop extension afregning" "$TMP/drop.log" &&
+	[ "$(q "$DB2" "SELECT count(*) FROM pg_extension WHERE extname = 'afregning'")" = 1 ]
+ok $? "the restored ledgers are guarded against DROP EXTENSION (55000, still installed)"
 
 exit $fail

@@ -93,9 +93,12 @@ INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, amount)
 	('o21', 2021, 'operations', 'expected', 'ORG', 300.01),
 	('a21', 2021, 'support_admin', 'actual', NULL, 1900.00),
 	('e22', 2022, 'support_admin', 'expected', NULL, 2200.00);
+-- a batch is loaded by the transaction that registers it (S11)
+BEGIN;
 INSERT INTO usage_batch (batch_key) VALUES ('u2021');
 INSERT INTO usage VALUES
 	('2021-01-01', '101', 'ESDH', 'CPR', 40, 'u2021'), ('2021-02-01', '147', 'KY', 'ORG', 150, 'u2021');
+COMMIT;
 SQL
 "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TMP/fixture.sql" >"$TMP/fixture.log" 2>&1
 rc=$?

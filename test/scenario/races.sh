@@ -187,7 +187,9 @@ BEGIN
 END
 $$;
 /* every row of every table of the extension, but for timestamps (when a
- * step ran) and generated line numbers (how often a sequence was drawn) */
+ * step ran) and generated line numbers (how often a sequence was drawn);
+ * and but for the hash chain, whose links hash those timestamps and line
+ * numbers, and the run log, which records how the steps ran */
 CREATE FUNCTION public.state_digest() RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -199,6 +201,7 @@ BEGIN
 	FOR t IN SELECT c.oid, c.relname FROM pg_class c
 			  WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind IN ('r', 'p')
 				AND NOT c.relispartition
+				AND c.relname NOT IN ('ledger_link', 'settlement_run')
 			  ORDER BY c.relname COLLATE "C"
 	LOOP
 		SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) INTO cols

@@ -74,6 +74,7 @@ SET search_path = afregning, pg_catalog;
 INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount)
 VALUES ('u-2022-support', 2022, 'support_admin', 'expected', 30000000.00),
 	   ('u-2022-support-actual', 2022, 'support_admin', 'actual', 29876543.21);
+BEGIN;    -- a batch is loaded by the transaction that registers it (S11)
 INSERT INTO usage_batch (batch_key) VALUES ('u-2022-q1');
 INSERT INTO usage (period, municipality_code, system_code, service_code, calls, batch_key)
 SELECT u.period, u.municipality_code, u.system_code, u.service_code, u.calls, 'u-2022-q1'
@@ -83,6 +84,7 @@ SELECT u.period, u.municipality_code, u.system_code, u.service_code, u.calls, 'u
 							(date '2022-02-01', '101', s.system_code, s.service_code, 10::bigint),
 							(date '2022-03-01', '147', s.system_code, s.service_code, 4::bigint))
 		AS u(period, municipality_code, system_code, service_code, calls);
+COMMIT;
 SELECT announce_price(2022);
 SELECT count(*) FROM bill_direct(date '2022-01-01');
 SELECT close_year(2022);

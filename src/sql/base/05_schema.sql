@@ -55,5 +55,17 @@ BEGIN
 			DETAIL = format('It already holds %s.', first_object),
 			HINT = 'Install afregning into a schema of its own: drop the schema, or let CREATE EXTENSION create it.';
 	END IF;
+	/* nobody else may create in it later either */
+	SELECT string_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END, ', ')
+	  INTO first_object
+	  FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+	 WHERE n.nspname = '@extschema@' AND a.privilege_type = 'CREATE' AND a.grantee <> n.nspowner;
+	IF first_object IS NOT NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'insufficient_privilege',
+			MESSAGE = format('schema %s grants CREATE to %s', '@extschema@', first_object),
+			DETAIL = 'Another role could add functions to the schema once afregning is installed.',
+			HINT = 'Drop the schema, or let CREATE EXTENSION create it.';
+	END IF;
 END
 $$;
