@@ -11,6 +11,8 @@
 SET search_path = afregning, public;
 \set SHOW_CONTEXT never
 \set ON_ERROR_ROLLBACK on
+-- progress NOTICEs carry elapsed seconds; the run log is tested elsewhere
+SET client_min_messages = warning;
 BEGIN;
 SET LOCAL search_path = afregning, public;
 SET LOCAL datestyle = 'ISO, YMD';

@@ -24,6 +24,32 @@ $$;
 COMMENT ON FUNCTION @extschema@.year_status(integer) IS
 	'Status of a billing year; a year without a billing_year row counts as open (SPEC S7)';
 
+/*
+ * The status a row of a year is checked against, read with a FOR SHARE
+ * lock on the year's row: an entry or population row that waited for a
+ * running announce_price() or close_year() then sees the year as that
+ * step left it (READ COMMITTED), or fails with 40001 (REPEATABLE READ and
+ * SERIALIZABLE), instead of landing, unseen, in a year that was locked
+ * meanwhile.  The lock is held to commit, so a step that locks the year
+ * waits for rows still being written into it.
+ */
+CREATE FUNCTION @extschema@.year_status_for_write(p_year integer)
+RETURNS @extschema@.year_status
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	st @extschema@.year_status;
+BEGIN
+	SELECT y.status INTO st FROM @extschema@.billing_year y WHERE y.year = p_year FOR SHARE;
+	RETURN coalesce(st, 'open'::@extschema@.year_status);
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.year_status_for_write(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.year_status_for_write(integer) TO afregning_admin;
+COMMENT ON FUNCTION @extschema@.year_status_for_write(integer) IS
+	'Status of a billing year for a row about to be written into it, read with a FOR SHARE lock on the year, so that a concurrent announcement or close is seen (or the write fails with 40001); open for a year without a row';
+
 CREATE FUNCTION @extschema@.restoring()
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'restore_mode_sql'
@@ -40,7 +66,8 @@ AS $$
 BEGIN
 	RAISE EXCEPTION USING
 		ERRCODE = 'object_not_in_prerequisite_state',
-		MESSAGE = format('%s of year %s is locked', p_what, p_year),
+		MESSAGE = format('%s of year %s %s locked', p_what, p_year,
+						 CASE WHEN p_what LIKE '%s' THEN 'are' ELSE 'is' END),
 		DETAIL = format('Billing year %s is %s.', p_year, @extschema@.year_status(p_year)),
 		HINT = p_hint;
 END
@@ -64,7 +91,7 @@ BEGIN
 	FOREACH y IN ARRAY ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.year END,
 							 CASE WHEN TG_OP <> 'DELETE' THEN NEW.year END]
 	LOOP
-		IF y IS NOT NULL AND @extschema@.year_status(y) >= locked_from THEN
+		IF y IS NOT NULL AND @extschema@.year_status_for_write(y) >= locked_from THEN
 			PERFORM @extschema@.refuse_locked_year(y, TG_ARGV[1], TG_ARGV[2]);
 		END IF;
 	END LOOP;
@@ -80,11 +107,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	st @extschema@.year_status := @extschema@.year_status(NEW.year);
+	st @extschema@.year_status;
 BEGIN
 	IF @extschema@.restoring() THEN
 		RETURN NEW;
 	END IF;
+	st := @extschema@.year_status_for_write(NEW.year);
 	IF NEW.basis = 'expected' AND st <> 'open' THEN
 		PERFORM @extschema@.refuse_locked_year(NEW.year, 'expected costs'::text,
 			'The price of an announced year never changes (budget certainty); budget the cost in an open year or book it as an actual cost.'::text);
@@ -188,9 +216,10 @@ CREATE FUNCTION @extschema@.usage_row_valid(period date, municipality_code text,
 	system_code text, service_code text, batch_key text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'usage_row_valid'
-LANGUAGE C STABLE PARALLEL SAFE;
+/* it locks the rows it reads (the year FOR SHARE, codes FOR KEY SHARE) */
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, text) IS
-	'Check of a usage row: known municipality, system, service and batch (else 23503), a first day of a month (23514), a year that is not closed (55000); raises the error itself, true otherwise. STABLE, not immutable: it reads the reference tables, from a per-command cache';
+	'Check of a usage row: known municipality, system, service and batch (else 23503), a first day of a month (23514), a year that is not closed (55000); raises the error itself, true otherwise. Volatile: it reads the reference tables from a per-command cache and locks what it reads (the year FOR SHARE, codes FOR KEY SHARE), so a concurrent close or delete is seen';
 
 /*
  * A CHECK rather than a row trigger: COPY keeps inserting in batches. It

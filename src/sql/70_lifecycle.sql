@@ -104,7 +104,8 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
-			MESSAGE = format('billing year %s does not exist', p_year);
+			MESSAGE = format('billing year %s does not exist', p_year),
+			HINT = format('Create it first: INSERT INTO afregning.billing_year (year) VALUES (%s).', p_year);
 	END IF;
 	year := p_year;
 	IF y.status <> 'open' THEN
@@ -140,6 +141,9 @@ DECLARE
 	missing text;
 	n_missing integer;
 	pv record;
+	v_run bigint := @extschema@.log_step_start('announce_price'::text, make_date(p_year, 1, 1));
+	n bigint;
+	n_invoices integer;
 BEGIN
 	IF y.status <> 'open' THEN
 		RETURN (SELECT a.price FROM @extschema@.price_announcement a WHERE a.year = p_year);
@@ -164,12 +168,14 @@ BEGIN
 	IF n_missing > 0 THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'object_not_in_prerequisite_state',
-			MESSAGE = format('population of %s is missing for %s municipalities', p_year, n_missing),
+			MESSAGE = format('population of %s is missing for %s %s', p_year, n_missing,
+							 CASE WHEN n_missing = 1 THEN 'municipality' ELSE 'municipalities' END),
 			DETAIL = format('No citizens for: %s.', missing),
 			HINT = 'Load afregning.population for every municipality of the year.';
 	END IF;
 
 	pv := @extschema@.preview_price(p_year);
+	PERFORM @extschema@.report_phase('announce_price'::text, 'price'::text, NULL::bigint);
 	IF pv.citizens = 0 THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'object_not_in_prerequisite_state',
@@ -192,6 +198,8 @@ BEGIN
 	INSERT INTO @extschema@.buffet_invoice (year, municipality_code, citizens, price, amount)
 	SELECT p_year, p.municipality_code, p.citizens, pv.price, pv.price * p.citizens
 	  FROM @extschema@.population p WHERE p.year = p_year;
+	GET DIAGNOSTICS n_invoices = ROW_COUNT;
+	PERFORM @extschema@.report_phase('announce_price'::text, 'buffet invoices'::text, n_invoices::bigint);
 	/* S12: four installments, Q1 first on ties (apportion's key order) */
 	INSERT INTO @extschema@.installment (year, municipality_code, quarter, due_date, amount)
 	SELECT i.year, i.municipality_code, q,
@@ -201,8 +209,12 @@ BEGIN
 	  FROM @extschema@.buffet_invoice i
 	 CROSS JOIN generate_series(1, 4) AS q
 	 WHERE i.year = p_year;
-	PERFORM @extschema@.post_schedule_charges(p_year);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM @extschema@.report_phase('announce_price'::text, 'installments'::text, n);
+	n := @extschema@.post_schedule_charges(p_year);
+	PERFORM @extschema@.report_phase('announce_price'::text, 'graduated charges'::text, n);
 	PERFORM @extschema@.set_year_status(p_year, 'announced'::@extschema@.year_status);
+	PERFORM @extschema@.log_step_end(v_run, pv.price::text, n_invoices);
 	RETURN pv.price;
 END
 $$;
@@ -225,6 +237,9 @@ DECLARE
 	targets integer[] := '{}';
 	/* the year ends at midnight in Denmark, whatever the session's time zone */
 	today date := (now() AT TIME ZONE 'Europe/Copenhagen')::date;
+	v_run bigint := @extschema@.log_step_start('close_year'::text, make_date(p_year, 1, 1));
+	n bigint;
+	n_usage integer;
 BEGIN
 	IF y.status = 'closed' THEN
 		RETURN (SELECT c.difference FROM @extschema@.year_close c WHERE c.year = p_year);
@@ -271,14 +286,19 @@ BEGIN
 	EXECUTE format('ANALYZE %I.%I', '@extschema@', 'usage_y' || p_year);
 
 	/* S9: per-call charges of every month are posted before the year locks */
-	PERFORM @extschema@.post_direct(make_date(p_year, 1, 1), make_date(p_year, 12, 1), true);
+	SELECT count(*) INTO n
+	  FROM @extschema@.post_direct(make_date(p_year, 1, 1), make_date(p_year, 12, 1), true);
+	PERFORM @extschema@.report_phase('close_year'::text, 'per-call charges'::text, n);
 
-	PERFORM @extschema@.fixed_cost_lines(p_year, 'actual'::@extschema@.cost_basis);
+	n := @extschema@.fixed_cost_lines(p_year, 'actual'::@extschema@.cost_basis);
+	PERFORM @extschema@.report_phase('close_year'::text, 'actual cost lines'::text, n);
 	INSERT INTO @extschema@.usage_line
 		(year, route, payer_code, service_code, period, tariff_from, unit_price, calls, amount)
 	SELECT p_year, r.route, r.payer_code, r.service_code, r.period, r.tariff_from,
 		   r.unit_price, r.calls, r.amount
 	  FROM @extschema@.rated_usage(p_year) r;
+	GET DIAGNOSTICS n_usage = ROW_COUNT;
+	PERFORM @extschema@.report_phase('close_year'::text, 'rating usage'::text, n_usage::bigint);
 
 	SELECT * INTO a FROM @extschema@.price_announcement pa WHERE pa.year = p_year;
 	/* S6: actual pool = actual entries routed to the pool + rated pool usage */
@@ -320,7 +340,10 @@ BEGIN
 	INSERT INTO @extschema@.carry_posting (from_year, to_year, amount)
 	SELECT p_year, t, @extschema@.apportion(v_diff::numeric, 1::numeric) OVER (ORDER BY t)
 	  FROM unnest(targets) AS t;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM @extschema@.report_phase('close_year'::text, 'carry-forward'::text, n);
 	PERFORM @extschema@.set_year_status(p_year, 'closed'::@extschema@.year_status);
+	PERFORM @extschema@.log_step_end(v_run, v_diff::text, n_usage);
 	RETURN v_diff;
 END
 $$;

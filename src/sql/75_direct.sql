@@ -196,8 +196,17 @@ RETURNS TABLE (municipality_code text, service_code text, unit_price numeric,
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	v_run bigint;
+	n bigint;
 BEGIN
-	IF p_month IS NULL OR NOT isfinite(p_month) OR extract(day FROM p_month) <> 1 THEN
+	IF p_month IS NULL THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'null_value_not_allowed',
+			MESSAGE = 'the month to bill must not be null',
+			HINT = 'Pass the first day of the month, e.g. ''2021-01-01''.';
+	END IF;
+	IF NOT isfinite(p_month) OR extract(day FROM p_month) <> 1 THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('month must be the first day of a month, not %s', coalesce(p_month::text, 'null')),
@@ -205,9 +214,13 @@ BEGIN
 												THEN date_trunc('month', p_month)::date::text
 												ELSE '2021-01-01' END);
 	END IF;
+	v_run := @extschema@.log_step_start('bill_direct'::text, p_month);
 	RETURN QUERY
 	SELECT p.municipality_code, p.service_code, p.unit_price, p.calls, p.amount, p.kind
 	  FROM @extschema@.post_direct(p_month, p_month, false) p;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM @extschema@.report_phase('bill_direct'::text, 'per-call charges'::text, n);
+	PERFORM @extschema@.log_step_end(v_run, NULL::text, n::integer);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.bill_direct(date) IS
@@ -224,7 +237,7 @@ BEGIN
 	/* R11: the schedule in force is the one with the latest valid_from_year <= year */
 	INSERT INTO @extschema@.schedule_charge (year, municipality_code, schedule_code, citizens, amount)
 	SELECT i.year, i.municipality_code, s.schedule_code, i.citizens,
-		   @extschema@.graduated_charge(i.citizens, s.from_citizens, s.rates)
+		   @extschema@.graduated_charge(i.citizens::bigint, s.from_citizens::integer[], s.rates::numeric[])
 	  FROM @extschema@.buffet_invoice i
 	 CROSS JOIN (
 			SELECT c.schedule_code,

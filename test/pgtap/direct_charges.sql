@@ -475,8 +475,8 @@ SELECT throws_ok($$SELECT * FROM bill_direct('2021-02-15')$$, '22023',
 SELECT is((SELECT count(*) FROM direct_charge_line), 12::bigint,
 	'nothing posted by the refused call (12 lines)');
 
-SELECT throws_ok($$SELECT * FROM bill_direct(NULL)$$, '22023',
-	NULL, 'bill_direct of a null month: 22023');
+SELECT throws_ok($$SELECT * FROM bill_direct(NULL)$$, '22004',
+	'the month to bill must not be null', 'bill_direct of a null month: 22004');
 SELECT is((SELECT count(*) FROM direct_charge_line), 12::bigint,
 	'nothing posted by the refused call (still 12 lines)');
 

@@ -425,8 +425,8 @@ SELECT ok(pg_temp.nothing_posted() AND NOT EXISTS (SELECT 1 FROM billing_year WH
 
 SELECT throws_ok($$SELECT * FROM bill_direct('2019-01-15')$$, '22023', NULL,
 	'bill_direct of a day that is not the first of a month is refused');
-SELECT throws_ok($$SELECT * FROM bill_direct(NULL)$$, '22023', NULL,
-	'bill_direct without a month is refused');
+SELECT throws_ok($$SELECT * FROM bill_direct(NULL)$$, '22004', 'the month to bill must not be null',
+	'bill_direct without a month is refused with 22004');
 SELECT ok(pg_temp.nothing_posted(), 'nothing posted');
 
 /* March 2022: 40 CPR calls (tariff 0.25) and 7 CPRX calls (no tariff) of 147 */
