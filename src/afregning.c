@@ -15,6 +15,7 @@
 
 #include "fmgr.h"
 
+#include "progress.h"
 #include "restore_mode.h"
 
 PG_MODULE_MAGIC;
@@ -25,4 +26,5 @@ void
 _PG_init(void)
 {
 	restore_mode_define();
+	progress_define();
 }

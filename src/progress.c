@@ -29,7 +29,10 @@
 #include "miscadmin.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
+
+#include "progress.h"
 
 /* what a backend's activity text starts with while a step reports */
 #define PROGRESS_PREFIX "afregning: "
@@ -38,6 +41,22 @@
 #define PHASE_LEN 128
 
 static char step_label[LABEL_LEN] = "";
+
+/* afregning.progress: whether a phase is also said as a NOTICE */
+static bool progress_notices = true;
+
+void
+progress_define(void)
+{
+	DefineCustomBoolVariable("afregning.progress",
+							 "Reports each phase of a settlement step as a NOTICE.",
+							 "The phase is shown in pg_stat_activity and the run log either way.",
+							 &progress_notices,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+}
 static TimestampTz step_start = 0;
 static char step_phase[PHASE_LEN] = "";
 
@@ -141,8 +160,9 @@ report_phase(PG_FUNCTION_ARGS)
 		snprintf(rows, sizeof(rows), ", " INT64_FORMAT " %s", PG_GETARG_INT64(2),
 				 PG_GETARG_INT64(2) == 1 ? "row" : "rows");
 
-	ereport(NOTICE,
-			(errmsg("%s: %s%s, %s s", label, step_phase, rows, elapsed)));
+	if (progress_notices)
+		ereport(NOTICE,
+				(errmsg("%s: %s%s, %s s", label, step_phase, rows, elapsed)));
 
 	snprintf(activity, sizeof(activity), PROGRESS_PREFIX "%s: %s%s, %s s",
 			 label, step_phase, rows, elapsed);
