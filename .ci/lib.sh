@@ -13,7 +13,7 @@ AF_PG_BIN=${AF_PG_BIN:-/usr/lib/postgresql/$AF_PG_VERSION/bin}
 AF_OS_USER=${AF_OS_USER:-afregning}
 AF_PACKAGES="make gcc postgresql-$AF_PG_VERSION postgresql-server-dev-$AF_PG_VERSION
 	postgresql-$AF_PG_VERSION-pgtap libtap-parser-sourcehandler-pgtap-perl
-	postgresql-$AF_PG_VERSION-cron"
+	postgresql-$AF_PG_VERSION-cron python3-psycopg2"
 
 af_log() { printf '==> %s\n' "$*" >&2; }
 
