@@ -37,26 +37,31 @@ RESET search_path;
 
 /*
  * A fingerprint of every table of schema afregning: per table, the md5 of
- * its rows in a fixed order, in one query. A refused step must leave it as
- * it was.
+ * its rows in a fixed order (usage with all its partitions). A refused
+ * step must leave it as it was. The function is written here, once the
+ * extension's tables exist, as one static query, so that each session
+ * plans it once.
  */
-CREATE FUNCTION public.sim_checksum()
-RETURNS json
-LANGUAGE plpgsql AS $$
+DO $do$
 DECLARE
 	q text;
-	result json;
 BEGIN
-	SELECT 'SELECT json_object_agg(t, d) FROM (' ||
-		   string_agg(format('SELECT %L AS t, md5(coalesce(string_agg(x::text, E''\n'' ORDER BY x::text COLLATE "C"), '''')) AS d FROM afregning.%I x',
-							 c.relname, c.relname), ' UNION ALL ') || ') s'
+	SELECT string_agg(format('SELECT %L AS t, md5(coalesce(string_agg(x::text, E''\n'' ORDER BY x::text COLLATE "C"), '''')) AS d FROM afregning.%I x',
+							 c.relname, c.relname), E'\n\t\t\tUNION ALL ' ORDER BY c.relname)
 	  INTO q
 	  FROM pg_class c
-	 WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'r';
-	EXECUTE q INTO result;
-	RETURN result;
+	 WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition;
+	EXECUTE format($f$
+		CREATE FUNCTION public.sim_checksum()
+		RETURNS json
+		LANGUAGE plpgsql AS $body$
+		BEGIN
+			RETURN (SELECT json_object_agg(t, d) FROM (%s) s);
+		END
+		$body$
+	$f$, q);
 END
-$$;
+$do$;
 
 /*
  * Per-call charges worked out from the raw usage, independently of the
@@ -69,7 +74,9 @@ $$;
 CREATE FUNCTION public.sim_direct_mismatch(p_months date[])
 RETURNS TABLE (month date, municipality_code text, service_code text,
 			   want_calls numeric, want_amount numeric, posted_calls numeric, posted_amount numeric)
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY
 	WITH want AS (
 		SELECT u.period AS month, u.municipality_code, u.service_code, sum(u.calls) AS calls,
 			   round(sum(u.calls) * (SELECT t.unit_price FROM afregning.tariff t
@@ -94,7 +101,8 @@ LANGUAGE sql AS $$
 	  FULL JOIN posted p USING (month, municipality_code, service_code)
 	 WHERE coalesce(w.calls, 0) <> coalesce(p.calls, 0)
 		OR coalesce(w.amount, 0) <> coalesce(p.amount, 0)
-	 ORDER BY 1, 2, 3
+	 ORDER BY 1, 2, 3;
+END
 $$;
 
 /*
@@ -142,7 +150,7 @@ BEGIN
 								WHERE b.year = p.to_year AND b.status::text = 'closed')) AS carried
 	  INTO r;
 	IF r.actual <> r.billed + r.carried THEN
-		RETURN NEXT format('R10: closed years'' actual pool %s <> billed %s + carried into years not closed %s (%s created)',
+		RETURN NEXT format('R10: closed years'' actual pool %s <> billed %s + carried into years not closed %s (off by %s)',
 						   r.actual, r.billed, r.carried, r.billed + r.carried - r.actual);
 	END IF;
 
