@@ -7,10 +7,11 @@
 # after every step, and verify_ledger() when the extension has it.
 #
 # Each seed runs in its own copy of a template database; the whole run is
-# bounded to 170 seconds (seeds not started by then count as failures).
+# bounded: seeds not started after 150 seconds count as failures.
 # One TAP line per seed; a failure prints the seed, the step, what broke
-# and the operations before it. Rerun one seed with SIM_SEEDS=7,
-# SIM_STEPS=120 (see simulate.py for the other settings).
+# and the operations before it. Rerun one seed with SIM_FIRST_SEED=7
+# SIM_SEEDS=1, or fewer steps with SIM_STEPS=120 (see simulate.py for the
+# other settings).
 #
 # Environment: PGHOST, PGPORT, PGUSER of a running cluster; AF_SCENARIO_DB
 # names the databases this script creates and drops (a template and one
