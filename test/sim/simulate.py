@@ -45,8 +45,10 @@ Environment: PGHOST, PGPORT, PGUSER of a running cluster, and
                   reported as not ok, so the run stays within 3 minutes
   SIM_EXCLUDE     operation or race kinds to skip (comma list of the names in
                   Generator.WEIGHTS and Generator.RACES, e.g.
-                  nan_cost,dup_rows,bill_bill); they are drawn all the same,
-                  so every other step of a seed stays as it was
+                  nan_cost,dup_rows,bill_bill), to look past a known defect;
+                  they are drawn all the same, so the other steps keep their
+                  kinds and places (the years they pick may differ, as the
+                  shadow lifecycle does not see a skipped step)
   SIM_VERBOSE=1   print every step and its outcome
   SIM_KEEP=1      keep the databases, to look at a failure
 """
