@@ -272,7 +272,9 @@ BEGIN
 	IF checksum::text IS DISTINCT FROM p_last OR cardinality(p_months) > 0 THEN
 		SELECT coalesce(json_agg(v), '[]') INTO violations FROM public.sim_check(p_months) v;
 	END IF;
-	IF to_regprocedure('afregning.verify_ledger()') IS NOT NULL THEN
+	/* verify_ledger() as the extension has it: callable without arguments */
+	IF EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = 'afregning'::regnamespace
+				  AND p.proname = 'verify_ledger' AND p.pronargs = p.pronargdefaults) THEN
 		EXECUTE 'SELECT coalesce(json_agg(v), ''[]'') FROM afregning.verify_ledger() v' INTO verify;
 	END IF;
 	RETURN json_build_object(

@@ -493,7 +493,8 @@ class Simulation:
 		self.chk = connect(self.db)
 		cur = self.chk.cursor()
 		cur.execute("SELECT to_regprocedure('afregning.close_year(integer, boolean)') IS NOT NULL,"
-					"       to_regprocedure('afregning.verify_ledger()') IS NOT NULL")
+					"       EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = 'afregning'::regnamespace"
+					"                 AND p.proname = 'verify_ledger' AND p.pronargs = p.pronargdefaults)")
 		self.force_close, self.has_verify = cur.fetchone()
 		self.s1 = Session(self.db, self.force_close)
 		self.s2 = Session(self.db, self.force_close)
