@@ -108,7 +108,7 @@ rc=$?
 [ $rc -ne 0 ] && sed 's/^/# /' "$TMP/fixture.log"
 
 # ---- approvals: who announced, who closed ---------------------------------
-price=$(PGOPTIONS='-c role=lt_admin' as lt_login "$DB" "SELECT afregning.announce_price(2021)")
+price=$(PGOPTIONS="$PGOPTIONS -c role=lt_admin" as lt_login "$DB" "SELECT afregning.announce_price(2021)")
 is "$price" "1.08" "lt_login, acting as lt_admin, announces 2021 at 1.08"
 diff=$(as lt_admin "$DB" "SELECT afregning.close_year(2021)")
 is "$(q "$DB" "SELECT string_agg(step || ':' || session_user_name || '/' || current_user_name, ' ' ORDER BY step)
