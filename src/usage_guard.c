@@ -21,6 +21,8 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
+
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -482,6 +484,67 @@ usage_snapshot_current(PG_FUNCTION_ARGS)
 	seen = count_batches(GetTransactionSnapshot());
 	latest = count_batches(GetLatestSnapshot());
 	PG_RETURN_BOOL(seen == latest);
+}
+
+/*
+ * A fingerprint of the rows of a small table that a snapshot sees: their
+ * number and a sum of hashes of their tuple ids.  An insert, a delete and
+ * an update (which writes a new tuple) each change it.
+ */
+static void
+relation_fingerprint(Oid relid, Snapshot snapshot, int64 *rows, uint64 *sum)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TableScanDesc scan;
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+
+	*rows = 0;
+	*sum = 0;
+	snapshot = RegisterSnapshot(snapshot);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		uint64		tid;
+
+		CHECK_FOR_INTERRUPTS();
+		tid = ((uint64) ItemPointerGetBlockNumber(&slot->tts_tid) << 16) |
+			ItemPointerGetOffsetNumber(&slot->tts_tid);
+		(*rows)++;
+		*sum += hash_bytes_uint32((uint32) tid) ^ ((uint64) hash_bytes_uint32((uint32) (tid >> 32)) << 32);
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+}
+
+/*
+ * relation_snapshot_current(regclass) -- whether this transaction's
+ * snapshot sees a small table as it stands now.
+ *
+ * announce_price() and close_year() lock the billing year, and the guards
+ * of cost entries and population lock it FOR SHARE, so a step waits for
+ * rows still being written into its year.  Under REPEATABLE READ and
+ * SERIALIZABLE the step's snapshot was taken before that wait, and rows
+ * committed meanwhile would be missed without an error: the step refuses
+ * (40001) when this is false.  Always true under READ COMMITTED.
+ */
+PG_FUNCTION_INFO_V1(relation_snapshot_current);
+
+Datum
+relation_snapshot_current(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	int64		seen_rows,
+				latest_rows;
+	uint64		seen_sum,
+				latest_sum;
+
+	if (!IsolationUsesXactSnapshot())
+		PG_RETURN_BOOL(true);
+	relation_fingerprint(relid, GetTransactionSnapshot(), &seen_rows, &seen_sum);
+	relation_fingerprint(relid, GetLatestSnapshot(), &latest_rows, &latest_sum);
+	PG_RETURN_BOOL(seen_rows == latest_rows && seen_sum == latest_sum);
 }
 
 /* Whether usage has a row with column = code, as a snapshot sees it. */

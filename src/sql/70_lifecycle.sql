@@ -130,6 +130,46 @@ $$;
 COMMENT ON FUNCTION @extschema@.preview_price(integer) IS
 	'Buffet price of a year (buffetpris): expected pool-routed costs plus carry-in, divided by all citizens and rounded half away from zero; locked figures once announced; price null while no population is loaded';
 
+/*
+ * A settlement step locks its billing year, and the guards of cost
+ * entries and population lock it FOR SHARE: the step waits for rows still
+ * being written into its year.  Under REPEATABLE READ the step's snapshot
+ * predates that wait, so it asks whether it still sees those tables as
+ * they stand, and refuses (40001) rather than miss a committed row.
+ */
+CREATE FUNCTION @extschema@.relation_snapshot_current(p_table regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'relation_snapshot_current'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.relation_snapshot_current(regclass) IS
+	'Internal: whether this transaction''s snapshot sees a small table as it stands now (always true under READ COMMITTED); announce_price() and close_year() refuse with 40001 otherwise';
+REVOKE ALL ON FUNCTION @extschema@.relation_snapshot_current(regclass) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.refuse_stale_snapshot(p_year integer, p_step text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t regclass;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['@extschema@.cost_entry'::regclass, '@extschema@.population'::regclass,
+							 '@extschema@.baseline'::regclass]
+	LOOP
+		IF NOT @extschema@.relation_snapshot_current(t) THEN
+			RAISE EXCEPTION USING
+				ERRCODE = 'serialization_failure',
+				MESSAGE = format('cannot %s %s: %s changed after this transaction''s snapshot', p_step, p_year, t),
+				DETAIL = 'Rows committed while this step waited for its billing year would be missed.',
+				HINT = 'Retry the transaction.';
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refuse_stale_snapshot(integer, text) IS
+	'Internal: raises 40001 when cost entries, population or baselines changed after the snapshot of an announce or close that waited for its year';
+REVOKE ALL ON FUNCTION @extschema@.refuse_stale_snapshot(integer, text) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.announce_price(p_year integer)
 RETURNS numeric
 LANGUAGE plpgsql
@@ -148,6 +188,7 @@ BEGIN
 	IF y.status <> 'open' THEN
 		RETURN (SELECT a.price FROM @extschema@.price_announcement a WHERE a.year = p_year);
 	END IF;
+	PERFORM @extschema@.refuse_stale_snapshot(p_year, 'announce'::text);
 
 	SELECT * INTO prior FROM @extschema@.billing_year b WHERE b.year = p_year - y.carry_lag;
 	IF FOUND AND prior.status <> 'closed' THEN
@@ -273,6 +314,7 @@ BEGIN
 
 	/* no usage may arrive while the year is being rated */
 	EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', '@extschema@', 'usage_y' || p_year);
+	PERFORM @extschema@.refuse_stale_snapshot(p_year, 'close'::text);
 	/* under REPEATABLE READ the snapshot predates that lock: it must see
 	 * every load that committed before it */
 	IF NOT @extschema@.usage_snapshot_current() THEN
