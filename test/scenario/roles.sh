@@ -4,8 +4,8 @@
 # afregning_reader, a municipality role mapped to 101, and a login role
 # with no membership.  The expected outcome of every statement is the
 # matrix in docs/roles.md (yes / yes (SQLSTATE) / no = 42501); every
-# table, view and function of the schema must have a row there.  Each
-# statement runs in a transaction that is rolled back.
+# table, view, function and procedure of the schema must have a row
+# there.  Each statement runs in a transaction that is rolled back.
 #
 # Then, also in fresh connections:
 #   - a municipality role dropped and created again under the same name
@@ -112,9 +112,12 @@ INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount) VALUES
 	('e21', 2021, 'support_admin', 'expected', 1500.00),
 	('a21', 2021, 'support_admin', 'actual', 1400.00),
 	('e22', 2022, 'support_admin', 'expected', 3000.00);
+-- a batch's rows load in the transaction that registers it (S11)
+BEGIN;
 INSERT INTO usage_batch (batch_key) VALUES ('b21');
 INSERT INTO usage (period, municipality_code, system_code, service_code, calls, batch_key) VALUES
 	('2021-01-01', '101', 'KOMM', 'CPR', 10, 'b21'), ('2021-02-01', '147', 'KOMM', 'CPR', 4, 'b21');
+COMMIT;
 SELECT announce_price(2021);
 SQL
 
@@ -128,21 +131,22 @@ digest() {
 }
 before=$(digest)
 
-# every relation and function of the schema has a row in the matrix
+# every relation, function and procedure of the schema has a row in the matrix
 su "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'afregning'::regnamespace
 	  AND c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition ORDER BY 1" >"$TMP/relations"
-su "SET search_path = afregning; SELECT format('%s(%s)', p.proname, pg_catalog.oidvectortypes(p.proargtypes))
-	  FROM pg_proc p WHERE p.pronamespace = 'afregning'::regnamespace AND p.prokind IN ('f', 'a', 'w')
-	   AND pg_catalog.pg_get_function_result(p.oid) NOT IN ('trigger', 'event_trigger') ORDER BY 1" |
+su "SET search_path = afregning; SELECT format('%s %s(%s)', CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END,
+			p.proname, pg_catalog.oidvectortypes(p.proargtypes))
+	  FROM pg_proc p WHERE p.pronamespace = 'afregning'::regnamespace AND p.prokind IN ('f', 'a', 'w', 'p')
+	   AND coalesce(pg_catalog.pg_get_function_result(p.oid), '') NOT IN ('trigger', 'event_trigger') ORDER BY 1" |
 	grep -v '^SET$' >"$TMP/functions"
 awk -F'|' '{ gsub(/^ +| +$/, "", $2); print $2 }' "$TMP/matrix" >"$TMP/objects"
 missing=$(awk 'FNR == NR { have[$0] = 1; next }
 			  !(("table " $0) in have) && !(("view " $0) in have) { printf " %s", $0 }' \
 	"$TMP/objects" "$TMP/relations")
 is "${missing:-none}" "none" "every table and view of the schema has a row in the matrix ($(wc -l <"$TMP/relations") relations)"
-missing=$(awk 'FNR == NR { have[$0] = 1; next } !(("function " $0) in have) { printf " %s", $0 }' \
+missing=$(awk 'FNR == NR { have[$0] = 1; next } !($0 in have) { printf " %s", $0 }' \
 	"$TMP/objects" "$TMP/functions")
-is "${missing:-none}" "none" "every function of the schema has a row in the matrix ($(wc -l <"$TMP/functions") functions)"
+is "${missing:-none}" "none" "every function and procedure of the schema has a row in the matrix ($(wc -l <"$TMP/functions") routines)"
 
 # The four roles in parallel.  Each statement gets a connection of its own
 # (\connect starts a new backend), runs as one query in a transaction
