@@ -344,7 +344,8 @@ check_reference(Datum value, bool isnull, const char *column, KeyKind kind)
 	text	   *t;
 
 	if (isnull)
-		return;					/* NOT NULL has its own check, after triggers */
+		return;					/* NOT NULL is checked before any CHECK: a null never
+								 * comes here from the constraint */
 
 	/* codes are short and stored inline: no copy on the way to the cache */
 	t = DatumGetTextPP(value);

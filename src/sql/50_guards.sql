@@ -13,6 +13,20 @@ LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.refuse_ledger_change() IS
 	'Trigger: refuses UPDATE, DELETE and TRUNCATE of a ledger table (hovedbog), which is append-only';
 
+/* The one place the name of a year's usage partition is made. */
+CREATE FUNCTION @extschema@.usage_partition(p_year integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT 'usage_y' || p_year::text
+$$;
+REVOKE ALL ON FUNCTION @extschema@.usage_partition(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.usage_partition(integer)
+	TO afregning_admin, afregning_reader;
+COMMENT ON FUNCTION @extschema@.usage_partition(integer) IS
+	'Name of the usage partition of a billing year (usage_yYYYY, in schema afregning): created with the year, read by rating and close';
+
 CREATE FUNCTION @extschema@.year_status(p_year integer)
 RETURNS @extschema@.year_status
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -144,6 +158,35 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.guard_cost_entry() IS
 	'Trigger: expected costs only for open years, actual costs only for open or announced years; establishment needs a payer';
+
+/*
+ * A batch key registered twice: the primary key would refuse it too, but
+ * with no word on what to do instead.  (Two sessions registering the same
+ * key at once still meet the primary key; the second gets its plain 23505.)
+ */
+CREATE FUNCTION @extschema@.guard_usage_batch()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM @extschema@.usage_batch b WHERE b.batch_key = NEW.batch_key) THEN
+		RAISE EXCEPTION USING
+			ERRCODE = 'unique_violation',
+			MESSAGE = format('usage batch "%s" is already registered', NEW.batch_key),
+			DETAIL = 'A batch is loaded once (S11); its rows are already in afregning.usage.',
+			HINT = 'Deliver late or corrected usage as a new batch with its own key.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION @extschema@.guard_usage_batch() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.guard_usage_batch() TO afregning_admin;
+COMMENT ON FUNCTION @extschema@.guard_usage_batch() IS
+	'Trigger: refuses a usage batch key that is already registered (23505) with a hint to deliver a new batch';
+CREATE TRIGGER usage_batch_registered_once BEFORE INSERT ON @extschema@.usage_batch
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_usage_batch();
+ALTER TABLE @extschema@.usage_batch ENABLE ALWAYS TRIGGER usage_batch_registered_once;
 
 CREATE FUNCTION @extschema@.tariff_effective_month(p_valid_from date)
 RETURNS date
@@ -338,24 +381,24 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	/* a restored dump brings its partitions along */
-	IF to_regclass(format('%I.%I', '@extschema@', 'usage_y' || NEW.year)) IS NOT NULL THEN
+	IF to_regclass(format('%I.%I', '@extschema@', @extschema@.usage_partition(NEW.year))) IS NOT NULL THEN
 		RETURN NULL;
 	END IF;
 	/* the partition belongs to the extension's owner, like its parent */
 	EXECUTE format('CREATE TABLE %I.%I PARTITION OF %I.usage FOR VALUES FROM (%L) TO (%L)',
-				   '@extschema@', 'usage_y' || NEW.year, '@extschema@',
+				   '@extschema@', @extschema@.usage_partition(NEW.year), '@extschema@',
 				   make_date(NEW.year, 1, 1), make_date(NEW.year + 1, 1, 1));
-	EXECUTE format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', '@extschema@', 'usage_y' || NEW.year);
-	EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', '@extschema@', 'usage_y' || NEW.year);
+	EXECUTE format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', '@extschema@', @extschema@.usage_partition(NEW.year));
+	EXECUTE format('REVOKE ALL ON %I.%I FROM PUBLIC', '@extschema@', @extschema@.usage_partition(NEW.year));
 	/*
 	 * Row triggers are cloned to the partition, statement triggers are not:
 	 * a TRUNCATE or INSERT naming the partition itself must be guarded too.
 	 */
 	EXECUTE format('CREATE TRIGGER usage_no_truncate BEFORE TRUNCATE ON %I.%I '
 				   'FOR EACH STATEMENT EXECUTE FUNCTION %I.refuse_ledger_change()',
-				   '@extschema@', 'usage_y' || NEW.year, '@extschema@');
+				   '@extschema@', @extschema@.usage_partition(NEW.year), '@extschema@');
 	EXECUTE format('ALTER TABLE %I.%I ENABLE ALWAYS TRIGGER usage_no_truncate',
-				   '@extschema@', 'usage_y' || NEW.year);
+				   '@extschema@', @extschema@.usage_partition(NEW.year));
 	RETURN NULL;
 END
 $$;

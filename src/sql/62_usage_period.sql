@@ -22,13 +22,13 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF to_regclass(format('%I.%I', '@extschema@', 'usage_y' || p_year)) IS NULL
-	   OR to_regclass(format('%I.%I', '@extschema@', 'usage_y' || p_year || '_period_brin')) IS NOT NULL THEN
+	IF to_regclass(format('%I.%I', '@extschema@', @extschema@.usage_partition(p_year))) IS NULL
+	   OR to_regclass(format('%I.%I', '@extschema@', @extschema@.usage_partition(p_year) || '_period_brin')) IS NOT NULL THEN
 		RETURN;
 	END IF;
 	EXECUTE format('CREATE INDEX %I ON %I.%I USING brin (period)',
-				   'usage_y' || p_year || '_period_brin', '@extschema@', 'usage_y' || p_year);
-	EXECUTE format('COMMENT ON INDEX %I.%I IS %L', '@extschema@', 'usage_y' || p_year || '_period_brin',
+				   @extschema@.usage_partition(p_year) || '_period_brin', '@extschema@', @extschema@.usage_partition(p_year));
+	EXECUTE format('COMMENT ON INDEX %I.%I IS %L', '@extschema@', @extschema@.usage_partition(p_year) || '_period_brin',
 				   'Block ranges of each month of the partition, so that a month is read without scanning its year');
 END
 $$;

@@ -197,7 +197,7 @@ DECLARE
 									  WHERE s.billing = 'per_call');
 	groups bytea;
 BEGIN
-	IF to_regclass(format('%I.%I', '@extschema@', 'usage_y' || p_year)) IS NULL THEN
+	IF to_regclass(format('%I.%I', '@extschema@', @extschema@.usage_partition(p_year))) IS NULL THEN
 		RETURN;					/* no billing year, no partition, no usage */
 	END IF;
 	/*
@@ -206,7 +206,7 @@ BEGIN
 	 * planner estimates.
 	 */
 	EXECUTE format('SELECT @extschema@.usage_groups(u.period, u.municipality_code, u.system_code, '
-				   'u.service_code, u.calls, $1) FROM %I.%I u', '@extschema@', 'usage_y' || p_year)
+				   'u.service_code, u.calls, $1) FROM %I.%I u', '@extschema@', @extschema@.usage_partition(p_year))
 	   INTO groups
 	  USING per_call_services;
 	IF groups IS NULL THEN

@@ -313,7 +313,7 @@ BEGIN
 	END IF;
 
 	/* no usage may arrive while the year is being rated */
-	EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', '@extschema@', 'usage_y' || p_year);
+	EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', '@extschema@', @extschema@.usage_partition(p_year));
 	PERFORM @extschema@.refuse_stale_snapshot(p_year, 'close'::text);
 	/* under REPEATABLE READ the snapshot predates that lock: it must see
 	 * every load that committed before it */
@@ -325,7 +325,7 @@ BEGIN
 			HINT = 'Retry the transaction.';
 	END IF;
 	/* fresh statistics, so the year is rated by hashing, not by a sort on disk */
-	EXECUTE format('ANALYZE %I.%I', '@extschema@', 'usage_y' || p_year);
+	EXECUTE format('ANALYZE %I.%I', '@extschema@', @extschema@.usage_partition(p_year));
 
 	/* S9: per-call charges of every month are posted before the year locks */
 	SELECT count(*) INTO n
@@ -410,6 +410,8 @@ AS $$
 DECLARE
 	pv record := @extschema@.preview_price(p_year);
 	st @extschema@.year_status := @extschema@.year_status(p_year);
+	/* one line per cost type, then the lines below, numbered on from there */
+	types integer := cardinality(enum_range(NULL::@extschema@.cost_type));
 BEGIN
 	/* the cost-type lines and carry_in add up exactly to the pool line */
 	RETURN QUERY
@@ -423,14 +425,14 @@ BEGIN
 						 WHERE st = 'open' AND a.year = p_year AND a.basis = 'expected'
 						   AND a.route = 'pool' AND a.cost_type = ct::text) x), 0.00)
 	  FROM unnest(enum_range(NULL::@extschema@.cost_type)) AS ct;
-	line := 8; item := 'carry_in'; amount := pv.carry_in; RETURN NEXT;
-	line := 9; item := 'pool'; amount := pv.pool; RETURN NEXT;
-	line := 10; item := 'citizens'; amount := pv.citizens; RETURN NEXT;
-	line := 11; item := 'price_unrounded';
+	line := types + 1; item := 'carry_in'; amount := pv.carry_in; RETURN NEXT;
+	line := types + 2; item := 'pool'; amount := pv.pool; RETURN NEXT;
+	line := types + 3; item := 'citizens'; amount := pv.citizens; RETURN NEXT;
+	line := types + 4; item := 'price_unrounded';
 	amount := CASE WHEN pv.citizens > 0 THEN round(pv.pool / pv.citizens, 10) END; RETURN NEXT;
-	line := 12; item := 'price'; amount := pv.price; RETURN NEXT;
-	line := 13; item := 'billed'; amount := pv.price * pv.citizens; RETURN NEXT;
-	line := 14; item := 'rounding_residual'; amount := pv.pool - pv.price * pv.citizens; RETURN NEXT;
+	line := types + 5; item := 'price'; amount := pv.price; RETURN NEXT;
+	line := types + 6; item := 'billed'; amount := pv.price * pv.citizens; RETURN NEXT;
+	line := types + 7; item := 'rounding_residual'; amount := pv.pool - pv.price * pv.citizens; RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.explain_price(integer) IS

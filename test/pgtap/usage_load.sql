@@ -1,7 +1,7 @@
 -- Loading usage: the usage_row_valid check stands in for foreign keys
 -- (SPEC §6, §8), so its referential half is tested here.
 BEGIN;
-SELECT plan(14);
+SELECT plan(17);
 SET LOCAL search_path = afregning, public;
 
 INSERT INTO municipality VALUES ('101', 'A', 'Hovedstaden'), ('147', 'B', 'Hovedstaden');
@@ -51,6 +51,26 @@ SELECT lives_ok($$INSERT INTO usage VALUES ('2021-04-01', '101', 'ESDH', 'CVR', 
 SELECT throws_ok($$INSERT INTO usage VALUES ('2021-04-01', '101', 'ESDH', 'CVR', 4, 'b9')$$,
 	'23503', NULL, 'usage of an unregistered batch: 23503');
 SELECT is((SELECT sum(calls)::integer FROM usage), 18, 'usage holds 10 + 5 + 1 + 2 calls');
+
+-- registering a batch key again: 23505 with a hint, and nothing changes
+SELECT throws_ok($$INSERT INTO usage_batch (batch_key) VALUES ('b1')$$,
+	'23505', 'usage batch "b1" is already registered', 'a batch key registered again: 23505');
+CREATE FUNCTION pg_temp.hint_of(q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE h text;
+BEGIN
+	EXECUTE q;
+	RETURN NULL;
+EXCEPTION WHEN unique_violation THEN
+	GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
+	RETURN h;
+END
+$f$;
+SELECT is(pg_temp.hint_of($$INSERT INTO usage_batch (batch_key) VALUES ('b2')$$),
+	'Deliver late or corrected usage as a new batch with its own key.',
+	'... with a hint to deliver a new batch');
+SELECT is((SELECT count(*)::integer || '/' || sum(calls)::integer FROM usage) || ' ' ||
+		  (SELECT string_agg(batch_key, ',' ORDER BY batch_key) FROM usage_batch),
+	'4/18 b1,b2', 'the refused registrations changed nothing');
 
 SELECT * FROM finish();
 ROLLBACK;
