@@ -37,6 +37,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.year_status(integer) IS
 	'Status of a billing year; a year without a billing_year row counts as open (SPEC S7)';
+REVOKE ALL ON FUNCTION @extschema@.year_status(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.year_status(integer) TO afregning_admin, afregning_reader, afregning_municipality;
 
 /*
  * The status a row of a year is checked against, read with a FOR SHARE
@@ -70,6 +72,8 @@ AS 'MODULE_PATHNAME', 'restore_mode_sql'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.restoring() IS
 	'Whether this session replays a dump: afregning.restore_mode is on (a setting only a superuser can change) and both the current and the session user are superusers. The lifecycle guards then let rows of locked years in, in dump order; the append-only guards stay on';
+REVOKE ALL ON FUNCTION @extschema@.restoring() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.restoring() TO afregning_admin;
 
 /* Raise the standard refusal for a change to a locked year. */
 CREATE FUNCTION @extschema@.refuse_locked_year(p_year integer, p_what text, p_hint text)
@@ -88,6 +92,8 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.refuse_locked_year(integer, text, text) IS
 	'Raises the 55000 error for a change to an announced or closed year';
+REVOKE ALL ON FUNCTION @extschema@.refuse_locked_year(integer, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.refuse_locked_year(integer, text, text) TO afregning_admin;
 
 CREATE FUNCTION @extschema@.guard_year_rows()
 RETURNS trigger
@@ -198,6 +204,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.tariff_effective_month(date) IS
 	'First month a tariff applies to: a valid_from inside a month takes effect from the next month (SPEC §3)';
+REVOKE ALL ON FUNCTION @extschema@.tariff_effective_month(date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.tariff_effective_month(date) TO afregning_admin, afregning_reader, afregning_municipality;
 
 CREATE FUNCTION @extschema@.guard_tariff()
 RETURNS trigger
@@ -263,6 +271,8 @@ AS 'MODULE_PATHNAME', 'usage_row_valid'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, text) IS
 	'Check of a usage row: known municipality, system, service and batch (else 23503), a first day of a month (23514), a year that is not closed (55000); raises the error itself, true otherwise. Volatile: it reads the reference tables from a per-command cache and locks what it reads (the year FOR SHARE, codes FOR KEY SHARE), so a concurrent close or delete is seen';
+REVOKE ALL ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, text) TO afregning_admin;
 
 /*
  * A CHECK rather than a row trigger: COPY keeps inserting in batches. It
@@ -306,6 +316,8 @@ AS 'MODULE_PATHNAME', 'status_change_allowed'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.status_change_allowed(integer) IS
 	'Whether set_year_status() is changing the status of this billing year right now (a flag in C that only set_year_status() raises, for its own UPDATE); the billing_year guard lets a status change through only then';
+REVOKE ALL ON FUNCTION @extschema@.status_change_allowed(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.status_change_allowed(integer) TO afregning_admin;
 
 CREATE FUNCTION @extschema@.guard_billing_year()
 RETURNS trigger

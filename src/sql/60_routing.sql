@@ -21,6 +21,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.usage_route(@extschema@.system_class, @extschema@.billing_method) IS
 	'Route of usage (dataforbrug) by a system class on a service: udk and own-billing systems carry their own, per-call services are charged to the calling municipality, the rest is pool-funded (baselines aside, see baseline_applies)';
+REVOKE ALL ON FUNCTION @extschema@.usage_route(@extschema@.system_class, @extschema@.billing_method) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.usage_route(@extschema@.system_class, @extschema@.billing_method) TO afregning_admin, afregning_reader, afregning_municipality;
 
 CREATE FUNCTION @extschema@.baseline_applies(p_class @extschema@.system_class,
 											 p_platform @extschema@.platform)
@@ -32,6 +34,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.baseline_applies(@extschema@.system_class, @extschema@.platform) IS
 	'Whether a baseline (baseline forbrug) limits pool funding: only monopoly-break systems on support-system services (SPEC S4)';
+REVOKE ALL ON FUNCTION @extschema@.baseline_applies(@extschema@.system_class, @extschema@.platform) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.baseline_applies(@extschema@.system_class, @extschema@.platform) TO afregning_admin, afregning_reader, afregning_municipality;
 
 CREATE VIEW @extschema@.cost_allocation WITH (security_invoker = true) AS
 WITH entry AS (
@@ -163,3 +167,5 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.month_tariff(date, date) IS
 	'Tariff in force (takst) for every service and month from p_from to p_to: the latest tariff whose effective month is not after the month; null where the service has none';
+REVOKE ALL ON FUNCTION @extschema@.month_tariff(date, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.month_tariff(date, date) TO afregning_admin, afregning_reader;

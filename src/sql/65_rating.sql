@@ -28,6 +28,8 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.refuse_missing_tariff(text, date) IS
 	'Raises the 55000 error for usage of a per-call service in a month without a tariff in force (a per-call service never rates at 0)';
+REVOKE ALL ON FUNCTION @extschema@.refuse_missing_tariff(text, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.refuse_missing_tariff(text, date) TO afregning_admin, afregning_reader;
 
 CREATE FUNCTION @extschema@.usage_pair()
 RETURNS TABLE (system_code text, service_code text, route @extschema@.route,
@@ -46,6 +48,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.usage_pair() IS
 	'Route of the usage of every consumer system on every service (SPEC §3), and whether a baseline can apply to it';
+REVOKE ALL ON FUNCTION @extschema@.usage_pair() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.usage_pair() TO afregning_admin, afregning_reader;
 
 /*
  * The grouping aggregate of the one pass (usage_groups.c).  Its state is
@@ -189,6 +193,7 @@ RETURNS TABLE (route @extschema@.route, payer_code text, service_code text,
 			   period date, tariff_from date, unit_price numeric,
 			   calls bigint, amount numeric)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -254,3 +259,5 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.rated_usage(integer) IS
 	'Rates a year''s usage (afregning af forbrug): one line per route, payer, service and tariff period (per month for per-call lines), calls × tariff rounded once per line to øre by the rate aggregate; refuses per-call usage without a tariff';
+REVOKE ALL ON FUNCTION @extschema@.rated_usage(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.rated_usage(integer) TO afregning_admin, afregning_reader;

@@ -95,6 +95,7 @@ CREATE FUNCTION @extschema@.preview_price(p_year integer,
 	OUT pool numeric, OUT citizens bigint, OUT price numeric)
 RETURNS record
 LANGUAGE plpgsql STABLE PARALLEL SAFE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -129,6 +130,8 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.preview_price(integer) IS
 	'Buffet price of a year (buffetpris): expected pool-routed costs plus carry-in, divided by all citizens and rounded half away from zero; locked figures once announced; price null while no population is loaded';
+REVOKE ALL ON FUNCTION @extschema@.preview_price(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.preview_price(integer) TO afregning_admin, afregning_reader, afregning_municipality;
 
 /*
  * A settlement step locks its billing year, and the guards of cost
@@ -173,6 +176,7 @@ REVOKE ALL ON FUNCTION @extschema@.refuse_stale_snapshot(integer, text) FROM PUB
 CREATE FUNCTION @extschema@.announce_price(p_year integer)
 RETURNS numeric
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -261,6 +265,8 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.announce_price(integer) IS
 	'Announces (udmelder) and locks the buffet price of a year: writes the price, one buffet invoice per municipality with four quarterly installments, and the graduated charges; a second call returns the locked price';
+REVOKE ALL ON FUNCTION @extschema@.announce_price(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.announce_price(integer) TO afregning_admin;
 
 CREATE FUNCTION @extschema@.close_year(p_year integer, force boolean DEFAULT false)
 RETURNS numeric
@@ -405,6 +411,7 @@ REVOKE ALL ON FUNCTION @extschema@.usage_snapshot_current() FROM PUBLIC;
 CREATE FUNCTION @extschema@.explain_price(p_year integer)
 RETURNS TABLE (line integer, item text, amount numeric)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -437,3 +444,5 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.explain_price(integer) IS
 	'Waterfall of a year''s buffet price (prisudregning): expected pool by cost type, carry-in, pool, citizens, unrounded and rounded price, billed amount and the rounding residual that is carried forward at close';
+REVOKE ALL ON FUNCTION @extschema@.explain_price(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.explain_price(integer) TO afregning_admin, afregning_reader, afregning_municipality;

@@ -169,6 +169,8 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.what_if_price(integer, jsonb, bigint) IS
 	'What-if (hvad nu hvis) preview of a year''s buffet price under changed expected costs and optionally another citizen count; writes nothing. Adjustments are {"cost_type": DKK, ...} or [{"cost_type": ..., "amount": DKK, "service_code": ..., "system_code": ...}, ...], and each is routed like an expected cost entry (SPEC S14): only its pool-routed part changes the pool, so establishment never does and operations of a service are split over its orderers';
+REVOKE ALL ON FUNCTION @extschema@.what_if_price(integer, jsonb, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.what_if_price(integer, jsonb, bigint) TO afregning_admin, afregning_reader, afregning_municipality;
 
 CREATE FUNCTION @extschema@.forecast_price(p_years integer DEFAULT 3)
 RETURNS TABLE (year integer, forecast_pool numeric, carry_in numeric, pool numeric,
@@ -239,3 +241,5 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.forecast_price(integer) IS
 	'Forecast (prognose) of the buffet price of the years after the last closed one, for municipal budgets, not a commitment: an announced year shows its locked price (SPEC S14); an open year the linear trend of actual pool costs plus the carry-forwards already posted, over the latest population, rounded to the year''s price_decimals';
+REVOKE ALL ON FUNCTION @extschema@.forecast_price(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.forecast_price(integer) TO afregning_admin, afregning_reader, afregning_municipality;

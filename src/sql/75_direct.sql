@@ -66,6 +66,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.per_call_lines(date, date) IS
 	'Per-call charges the usage of the months p_from to p_to gives now: one line per month, municipality, service and tariff, calls × tariff rounded once to øre';
+REVOKE ALL ON FUNCTION @extschema@.per_call_lines(date, date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.per_call_lines(date, date) TO afregning_admin, afregning_reader;
 
 CREATE FUNCTION @extschema@.per_call_lines(p_month date)
 RETURNS TABLE (municipality_code text, service_code text, unit_price numeric,
@@ -78,6 +80,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.per_call_lines(date) IS
 	'Per-call charges a month''s usage gives now: one line per municipality, service and tariff, calls × tariff rounded once to øre';
+REVOKE ALL ON FUNCTION @extschema@.per_call_lines(date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.per_call_lines(date) TO afregning_admin, afregning_reader;
 
 /* Lock the posting rows of the months p_from to p_to, in calendar order. */
 CREATE FUNCTION @extschema@.lock_direct_months(p_from date, p_to date)
@@ -194,6 +198,7 @@ CREATE FUNCTION @extschema@.bill_direct(p_month date)
 RETURNS TABLE (municipality_code text, service_code text, unit_price numeric,
 			   calls bigint, amount numeric, kind @extschema@.charge_kind)
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -225,6 +230,8 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.bill_direct(date) IS
 	'Posts the per-call charges (betaling pr. opslag, e.g. CPR) of a month to the calling municipalities; a re-run posts per key only the difference since the last run (adjustment, or reversal of a key that disappeared) and returns the lines it posted; a month of a closed year posts nothing (S9); safe to run concurrently under any isolation level (a second run waits, or fails with 40001 to be retried)';
+REVOKE ALL ON FUNCTION @extschema@.bill_direct(date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.bill_direct(date) TO afregning_admin;
 
 CREATE FUNCTION @extschema@.post_schedule_charges(p_year integer)
 RETURNS integer

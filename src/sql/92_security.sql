@@ -62,6 +62,8 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.my_municipalities() IS
 	'Municipality codes the current role may read through the municipality_role mapping (by role OID)';
+REVOKE ALL ON FUNCTION @extschema@.my_municipalities() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.my_municipalities() TO afregning_admin, afregning_reader, afregning_municipality;
 
 /* Staff see every row; a municipality role only its own municipality's. */
 DO $$
@@ -98,16 +100,10 @@ CREATE POLICY own_municipality ON @extschema@.municipality_role FOR SELECT
 	TO afregning_municipality
 	USING (pg_catalog.pg_has_role(role_oid, 'MEMBER'::text));
 
-/* Settlements write the output ledgers as the extension owner: nobody
- * gets INSERT on those ledgers, so figures can only come from the engine. */
-ALTER FUNCTION @extschema@.announce_price(integer) SECURITY DEFINER;
-/* close_year(integer, boolean) is SECURITY DEFINER where it is created */
-ALTER FUNCTION @extschema@.bill_direct(date) SECURITY DEFINER;
-/* rating reads the year's partition by name, which only the owner may read directly */
-ALTER FUNCTION @extschema@.rated_usage(integer) SECURITY DEFINER;
-/* the price is the same for everyone: compute it over all rows, not the visible ones */
-ALTER FUNCTION @extschema@.preview_price(integer) SECURITY DEFINER;
-ALTER FUNCTION @extschema@.explain_price(integer) SECURITY DEFINER;
+/* The settlements, the rating and the price functions are SECURITY DEFINER
+ * where they are created: nobody gets INSERT on an output ledger, so figures
+ * come only from the engine; rating reads a year's partition by name; and
+ * the price is computed over all rows, not the ones a reader may see. */
 
 REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
 GRANT USAGE ON SCHEMA @extschema@ TO afregning_admin, afregning_reader, afregning_municipality;
@@ -135,31 +131,4 @@ GRANT SELECT ON @extschema@.municipality, @extschema@.population, @extschema@.us
 	@extschema@.price_history, @extschema@.cpr_intensity
 	TO afregning_municipality;
 
-/* read-only functions for every role; settlements for the administrator only */
-GRANT EXECUTE ON FUNCTION
-	@extschema@.preview_price(integer), @extschema@.explain_price(integer),
-	@extschema@.year_status(integer), @extschema@.my_municipalities(),
-	@extschema@.apportion(numeric, numeric), @extschema@.rate(bigint, numeric),
-	@extschema@.per_citizen_price(numeric, bigint, integer),
-	@extschema@.graduated_charge(bigint, integer[], numeric[]),
-	@extschema@.usage_route(@extschema@.system_class, @extschema@.billing_method),
-	@extschema@.baseline_applies(@extschema@.system_class, @extschema@.platform),
-	@extschema@.tariff_effective_month(date),
-	@extschema@.what_if_price(integer, jsonb, bigint), @extschema@.forecast_price(integer)
-	TO afregning_admin, afregning_reader, afregning_municipality;
-/* rating reads every municipality's usage and the baselines: staff only */
-GRANT EXECUTE ON FUNCTION
-	@extschema@.month_tariff(date, date),
-	@extschema@.rated_usage(integer), @extschema@.per_call_lines(date),
-	@extschema@.per_call_lines(date, date),
-	@extschema@.usage_pair(), @extschema@.refuse_missing_tariff(text, date)
-	TO afregning_admin, afregning_reader;
-GRANT EXECUTE ON FUNCTION
-	@extschema@.announce_price(integer), @extschema@.close_year(integer, boolean),
-	@extschema@.bill_direct(date), @extschema@.run_settlement(text, date),
-	@extschema@.schedule_jobs(),
-	/* the guards run as the loading role */
-	@extschema@.refuse_locked_year(integer, text, text),
-	@extschema@.usage_row_valid(date, text, text, text, text),
-	@extschema@.restoring(), @extschema@.status_change_allowed(integer)
-	TO afregning_admin;
+/* each function's own REVOKE and GRANT stand beside its CREATE */
