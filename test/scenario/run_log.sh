@@ -146,12 +146,14 @@ INSERT INTO tariff (service_code, valid_from, unit_price) VALUES ('CPR', '2020-0
 INSERT INTO billing_year (year) VALUES (2021), (2022);
 INSERT INTO population (year, municipality_code, citizens) VALUES
 	(2021, '101', 600000), (2021, '147', 100000), (2021, '751', 300000);
+BEGIN;	-- a batch is loaded by the transaction that registers it (S11)
 INSERT INTO usage_batch (batch_key) VALUES ('u2021');
 INSERT INTO usage (period, municipality_code, system_code, service_code, calls, batch_key) VALUES
 	('2021-01-01', '101', 'KOMM', 'CPR', 1000, 'u2021'),
 	('2021-01-01', '147', 'KOMM', 'CPR', 100, 'u2021'),
 	('2021-01-01', '751', 'KOMM', 'CPR', 400, 'u2021'),
 	('2021-02-01', '101', 'KOMM', 'CPR', 10, 'u2021');
+COMMIT;
 SQL
 
 LEDGERS="SELECT (SELECT count(*) || '/' || coalesce(sum(amount), 0) FROM afregning.direct_charge_line) || ' '
