@@ -88,11 +88,13 @@ INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, system_
 	('a21-udk', 2021, 'data_consumption', 'actual', 'CPR', 'UDKX', 40.00),
 	('e22-sa', 2022, 'support_admin', 'expected', NULL, NULL, 15000.00);
 SELECT announce_price(2021);
+BEGIN;	-- a batch is loaded by the transaction that registers it (S11)
 INSERT INTO usage_batch (batch_key) VALUES ('b21');
 INSERT INTO usage (period, municipality_code, system_code, service_code, calls, batch_key) VALUES
 	('2021-01-01', '101', 'KOMM', 'CPR', 100, 'b21'), ('2021-01-01', '147', 'KOMM', 'CPR', 300, 'b21'),
 	('2021-01-01', '751', 'KOMM', 'CPR', 200, 'b21'), ('2021-01-01', '101', 'UDKX', 'CPR', 50, 'b21'),
 	('2021-01-01', '101', 'KOMM', 'SAG', 1001, 'b21'), ('2021-02-01', '101', 'KOMM', 'CPR', 20, 'b21');
+COMMIT;
 SELECT count(*) FROM bill_direct('2021-01-01');
 SELECT close_year(2021);
 SQL
