@@ -103,6 +103,19 @@ SELECT 'released=' || public.wait_until(\$c\$EXISTS (SELECT 1 FROM public.releas
 				   WHERE a.application_name = '$1' AND l.locktype = 'advisory' AND l.granted)" ||
 		echo "# $1 never took its lock: $(cat "$TMP/$1.err")"
 }
+# hold_month NAME MONTH: a superuser session locks the month's posting row,
+# as a running bill_direct does, until a row with that name is in
+# public.release; it then rolls back, leaving nothing behind
+hold_month() {
+	bg "$1" "$PGUSER" "BEGIN;
+INSERT INTO afregning.direct_posting (month) VALUES ('$2') ON CONFLICT (month) DO NOTHING;
+SELECT 1 FROM afregning.direct_posting WHERE month = '$2' FOR UPDATE;
+SELECT 'released=' || public.wait_until(\$c\$EXISTS (SELECT 1 FROM public.release WHERE name = '$1')\$c\$, '$WAIT s');
+ROLLBACK;"
+	poll "EXISTS (SELECT 1 FROM pg_stat_activity a
+				   WHERE a.application_name = '$1' AND a.query LIKE '%wait_until%')" ||
+		echo "# $1 never took its lock: $(cat "$TMP/$1.err")"
+}
 release() { q "INSERT INTO public.release VALUES ('$1')" >/dev/null; finish "$1"; }
 err() { sed -n 's/^ERROR:  //p;s/^DETAIL:  /DETAIL: /p;s/^HINT:  /HINT: /p' <<<"$1" | paste -sd'|'; }
 
@@ -163,8 +176,8 @@ LEDGERS="SELECT (SELECT count(*) || '/' || coalesce(sum(amount), 0) FROM afregni
 
 # ---- a) the running row is visible while the step runs ---------------------------
 
-# bill_direct of January waits for this month lock (post_direct's own)
-hold h1 "hashtext('afregning.bill_direct')" 202101
+# bill_direct of January waits for this lock of the month (post_direct's own)
+hold_month h1 2021-01-01
 bg s1 "$ADMIN" "SET client_min_messages = notice;
 CALL afregning.run_settlement_step('bill_direct', '2021-01-01');"
 poll "EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 's1' AND wait_event_type = 'Lock')" ||
@@ -265,7 +278,7 @@ is "$(q "$LEDGERS")" "$before" "nothing was posted"
 
 # ---- e) a session that ends while its step runs ------------------------------------------
 
-hold h4 "hashtext('afregning.bill_direct')" 202102
+hold_month h4 2021-02-01
 bg s4 "$ADMIN" "CALL afregning.run_settlement_step('bill_direct', '2021-02-01');"
 poll "EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 's4' AND wait_event_type = 'Lock')" ||
 	echo "# s4 never waited: $(cat "$TMP/s4.err")"
