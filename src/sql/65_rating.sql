@@ -22,8 +22,10 @@ BEGIN
 		ERRCODE = 'object_not_in_prerequisite_state',
 		MESSAGE = format('per-call service %s has no tariff in force for %s',
 						 p_service, to_char(p_period, 'YYYY-MM')),
-		DETAIL = 'Calls of a per-call service are charged at the service''s tariff.',
-		HINT = 'Add a tariff for the service that is valid from the month or earlier.';
+		DETAIL = format('Service %s has calls in %s, and calls of a per-call service are charged at the tariff in force on the first of their month.',
+						p_service, to_char(p_period, 'YYYY-MM')),
+		HINT = format('Add a tariff valid from %s or earlier: INSERT INTO afregning.tariff (service_code, valid_from, unit_price) VALUES (%L, %L, ...).',
+					  to_char(p_period, 'YYYY-MM-DD'), p_service, to_char(p_period, 'YYYY-MM-DD'));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.refuse_missing_tariff(text, date) IS

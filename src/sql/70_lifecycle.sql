@@ -287,6 +287,9 @@ DECLARE
 	v_run bigint := @extschema@.log_step_start('close_year'::text, make_date(p_year, 1, 1));
 	n bigint;
 	n_usage integer;
+	v_message text;
+	v_detail text;
+	v_hint text;
 BEGIN
 	IF y.status = 'closed' THEN
 		RETURN (SELECT c.difference FROM @extschema@.year_close c WHERE c.year = p_year);
@@ -333,20 +336,29 @@ BEGIN
 	/* fresh statistics, so the year is rated by hashing, not by a sort on disk */
 	EXECUTE format('ANALYZE %I.%I', '@extschema@', @extschema@.usage_partition(p_year));
 
-	/* S9: per-call charges of every month are posted before the year locks */
-	SELECT count(*) INTO n
-	  FROM @extschema@.post_direct(make_date(p_year, 1, 1), make_date(p_year, 12, 1), true);
-	PERFORM @extschema@.report_phase('close_year'::text, 'per-call charges'::text, n);
+	BEGIN
+		/* S9: per-call charges of every month are posted before the year locks */
+		SELECT count(*) INTO n
+		  FROM @extschema@.post_direct(make_date(p_year, 1, 1), make_date(p_year, 12, 1), true);
+		PERFORM @extschema@.report_phase('close_year'::text, 'per-call charges'::text, n);
 
-	n := @extschema@.fixed_cost_lines(p_year, 'actual'::@extschema@.cost_basis);
-	PERFORM @extschema@.report_phase('close_year'::text, 'actual cost lines'::text, n);
-	INSERT INTO @extschema@.usage_line
-		(year, route, payer_code, service_code, period, tariff_from, unit_price, calls, amount)
-	SELECT p_year, r.route, r.payer_code, r.service_code, r.period, r.tariff_from,
-		   r.unit_price, r.calls, r.amount
-	  FROM @extschema@.rated_usage(p_year) r;
-	GET DIAGNOSTICS n_usage = ROW_COUNT;
-	PERFORM @extschema@.report_phase('close_year'::text, 'rating usage'::text, n_usage::bigint);
+		n := @extschema@.fixed_cost_lines(p_year, 'actual'::@extschema@.cost_basis);
+		PERFORM @extschema@.report_phase('close_year'::text, 'actual cost lines'::text, n);
+		INSERT INTO @extschema@.usage_line
+			(year, route, payer_code, service_code, period, tariff_from, unit_price, calls, amount)
+		SELECT p_year, r.route, r.payer_code, r.service_code, r.period, r.tariff_from,
+			   r.unit_price, r.calls, r.amount
+		  FROM @extschema@.rated_usage(p_year) r;
+		GET DIAGNOSTICS n_usage = ROW_COUNT;
+		PERFORM @extschema@.report_phase('close_year'::text, 'rating usage'::text, n_usage::bigint);
+	EXCEPTION WHEN object_not_in_prerequisite_state THEN
+		/* a missing tariff or an unroutable entry, raised deep in the rating
+		 * pipeline: say it here, without its SQL as context */
+		GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL,
+			v_hint = PG_EXCEPTION_HINT;
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = v_message, DETAIL = v_detail, HINT = v_hint;
+	END;
 
 	SELECT * INTO a FROM @extschema@.price_announcement pa WHERE pa.year = p_year;
 	/* S6: actual pool = actual entries routed to the pool + rated pool usage */

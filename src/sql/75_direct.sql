@@ -204,6 +204,9 @@ AS $$
 DECLARE
 	v_run bigint;
 	n bigint;
+	v_message text;
+	v_detail text;
+	v_hint text;
 BEGIN
 	IF p_month IS NULL THEN
 		RAISE EXCEPTION USING
@@ -220,9 +223,17 @@ BEGIN
 												ELSE '2021-01-01' END);
 	END IF;
 	v_run := @extschema@.log_step_start('bill_direct'::text, p_month);
-	RETURN QUERY
-	SELECT p.municipality_code, p.service_code, p.unit_price, p.calls, p.amount, p.kind
-	  FROM @extschema@.post_direct(p_month, p_month, false) p;
+	BEGIN
+		RETURN QUERY
+		SELECT p.municipality_code, p.service_code, p.unit_price, p.calls, p.amount, p.kind
+		  FROM @extschema@.post_direct(p_month, p_month, false) p;
+	EXCEPTION WHEN object_not_in_prerequisite_state THEN
+		/* raised deep in the rating pipeline: say it here, without its SQL as context */
+		GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL,
+			v_hint = PG_EXCEPTION_HINT;
+		RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+			MESSAGE = v_message, DETAIL = v_detail, HINT = v_hint;
+	END;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	PERFORM @extschema@.report_phase('bill_direct'::text, 'per-call charges'::text, n);
 	PERFORM @extschema@.log_step_end(v_run, NULL::text, n::integer);

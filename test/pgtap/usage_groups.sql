@@ -7,7 +7,7 @@
  * period that lets a month be read without its year.
  */
 BEGIN;
-SELECT plan(39);
+SELECT plan(41);
 
 /* ---- contract -------------------------------------------------------- */
 
@@ -335,6 +335,26 @@ SELECT throws_ok(
 	'55000', 'per-call service UGCPR has no tariff in force for 2031-01',
 	'rating a per-call month without a tariff is refused (55000)'
 );
+/* bill_direct says it in one place: the detail names service and month,
+ * a hint says what to add, and no SQL of the pipeline is shown as context */
+CREATE FUNCTION pg_temp.error_parts(q text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE d text; h text; c text;
+BEGIN
+	EXECUTE q;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT, c = PG_EXCEPTION_CONTEXT;
+	RETURN d || ' | ' || h || ' | ' ||
+		   (SELECT count(*) FROM regexp_split_to_table(c, E'\n') l
+			WHERE l ~ '^PL/pgSQL function afregning\.');
+END
+$f$;
+SELECT is(pg_temp.error_parts($$SELECT * FROM afregning.bill_direct('2031-01-01')$$),
+	'Service UGCPR has calls in 2031-01, and calls of a per-call service are charged at the tariff in force on the first of their month. | '
+	|| 'Add a tariff valid from 2031-01-01 or earlier: INSERT INTO afregning.tariff (service_code, valid_from, unit_price) VALUES (''UGCPR'', ''2031-01-01'', ...). | 1',
+	'bill_direct of a month without a tariff: the detail names service and month, a hint, one line of context');
+SELECT is((SELECT count(*) FROM afregning.direct_charge_line WHERE month = '2031-01-01'), 0::bigint,
+	'... and nothing was posted');
 SELECT results_eq(
 	$$SELECT month, municipality_code, service_code, unit_price, calls, amount
 		FROM afregning.per_call_lines('2031-03-01', '2031-04-01') ORDER BY 1$$,
