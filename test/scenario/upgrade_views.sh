@@ -58,8 +58,10 @@ INSERT INTO cost_entry (entry_key, year, cost_type, basis, service_code, amount)
 	('a21-cpr', 2021, 'data_consumption', 'actual', 'CPR', 90.00),
 	('a21-sa', 2021, 'support_admin', 'actual', NULL, 2100.00);
 SELECT announce_price(2021);
+BEGIN;	-- a batch is loaded by the transaction that registers it (S11)
 INSERT INTO usage_batch VALUES ('b21');
 INSERT INTO usage VALUES ('2021-01-01', '101', 'KOMM', 'CPR', 10, 'b21');
+COMMIT;
 SELECT close_year(2021);
 SQL
 
