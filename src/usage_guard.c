@@ -437,56 +437,6 @@ usage_row_valid(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-/* Count the rows of usage_batch a snapshot sees. */
-static int64
-count_batches(Snapshot snapshot)
-{
-	Relation	rel = table_open(our_relation("usage_batch"), AccessShareLock);
-	TableScanDesc scan;
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	int64		n = 0;
-
-	snapshot = RegisterSnapshot(snapshot);
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		CHECK_FOR_INTERRUPTS();
-		n++;
-	}
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
-	return n;
-}
-
-/*
- * usage_snapshot_current() -- whether this transaction's snapshot sees all
- * usage committed so far.
- *
- * close_year() locks the year's usage partition against new rows, but under
- * REPEATABLE READ and SERIALIZABLE its snapshot was taken before that lock:
- * rows a load committed in between would be neither rated nor refused.
- * Every usage row is loaded by the transaction that registered its batch
- * (S11), and usage_batch is append-only, so that can only have happened if
- * usage_batch holds a row the snapshot does not see.  Always true under
- * READ COMMITTED, where each statement takes a new snapshot.
- */
-PG_FUNCTION_INFO_V1(usage_snapshot_current);
-
-Datum
-usage_snapshot_current(PG_FUNCTION_ARGS)
-{
-	int64		seen;
-	int64		latest;
-
-	if (!IsolationUsesXactSnapshot())
-		PG_RETURN_BOOL(true);
-	seen = count_batches(GetTransactionSnapshot());
-	latest = count_batches(GetLatestSnapshot());
-	PG_RETURN_BOOL(seen == latest);
-}
-
 /*
  * A fingerprint of the rows of a small table that a snapshot sees: their
  * number and a sum of hashes of their tuple ids.  An insert, a delete and

@@ -148,7 +148,7 @@ COMMENT ON FUNCTION @extschema@.relation_snapshot_current(regclass) IS
 	'Internal: whether this transaction''s snapshot sees a small table as it stands now (always true under READ COMMITTED); announce_price() and close_year() refuse with 40001 otherwise';
 REVOKE ALL ON FUNCTION @extschema@.relation_snapshot_current(regclass) FROM PUBLIC;
 
-CREATE FUNCTION @extschema@.refuse_stale_snapshot(p_year integer, p_step text)
+CREATE FUNCTION @extschema@.refuse_stale_snapshot(p_year integer, p_step text, p_tables regclass[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -156,8 +156,7 @@ AS $$
 DECLARE
 	t regclass;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['@extschema@.cost_entry'::regclass, '@extschema@.population'::regclass,
-							 '@extschema@.baseline'::regclass]
+	FOREACH t IN ARRAY p_tables
 	LOOP
 		IF NOT @extschema@.relation_snapshot_current(t) THEN
 			RAISE EXCEPTION USING
@@ -169,9 +168,9 @@ BEGIN
 	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.refuse_stale_snapshot(integer, text) IS
-	'Internal: raises 40001 when cost entries, population or baselines changed after the snapshot of an announce or close that waited for its year';
-REVOKE ALL ON FUNCTION @extschema@.refuse_stale_snapshot(integer, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.refuse_stale_snapshot(integer, text, regclass[]) IS
+	'Internal: raises 40001 when one of the tables (cost entries, population, baselines, usage batches) changed after the snapshot of an announce or close that waited for its year';
+REVOKE ALL ON FUNCTION @extschema@.refuse_stale_snapshot(integer, text, regclass[]) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.announce_price(p_year integer)
 RETURNS numeric
@@ -192,7 +191,8 @@ BEGIN
 	IF y.status <> 'open' THEN
 		RETURN (SELECT a.price FROM @extschema@.price_announcement a WHERE a.year = p_year);
 	END IF;
-	PERFORM @extschema@.refuse_stale_snapshot(p_year, 'announce'::text);
+	PERFORM @extschema@.refuse_stale_snapshot(p_year, 'announce'::text,
+		ARRAY['@extschema@.cost_entry'::regclass, '@extschema@.population'::regclass]);
 
 	SELECT * INTO prior FROM @extschema@.billing_year b WHERE b.year = p_year - y.carry_lag;
 	IF FOUND AND prior.status <> 'closed' THEN
@@ -323,16 +323,15 @@ BEGIN
 
 	/* no usage may arrive while the year is being rated */
 	EXECUTE format('LOCK TABLE %I.%I IN SHARE MODE', '@extschema@', @extschema@.usage_partition(p_year));
-	PERFORM @extschema@.refuse_stale_snapshot(p_year, 'close'::text);
-	/* under REPEATABLE READ the snapshot predates that lock: it must see
-	 * every load that committed before it */
-	IF NOT @extschema@.usage_snapshot_current() THEN
-		RAISE EXCEPTION USING
-			ERRCODE = 'serialization_failure',
-			MESSAGE = format('cannot close %s: usage was loaded after this transaction''s snapshot', p_year),
-			DETAIL = 'A usage batch committed after the snapshot was taken; its rows would be neither rated nor refused.',
-			HINT = 'Retry the transaction.';
-	END IF;
+	/*
+	 * Under REPEATABLE READ the snapshot predates that lock and the wait for
+	 * the year: it must see every entry, baseline and load committed before
+	 * them.  A batch's rows are loaded by the transaction that registered it
+	 * (S11), so a load it cannot see shows as a usage_batch row it cannot see.
+	 */
+	PERFORM @extschema@.refuse_stale_snapshot(p_year, 'close'::text,
+		ARRAY['@extschema@.cost_entry'::regclass, '@extschema@.baseline'::regclass,
+			  '@extschema@.usage_batch'::regclass]);
 	/* fresh statistics, so the year is rated by hashing, not by a sort on disk */
 	EXECUTE format('ANALYZE %I.%I', '@extschema@', @extschema@.usage_partition(p_year));
 
@@ -411,14 +410,6 @@ COMMENT ON FUNCTION @extschema@.close_year(integer, boolean) IS
 	'Closes (afslutter) an announced year: posts outstanding per-call charges, rates the year''s usage, fixes the actual pool and carries the difference (actual pool + carry-in - billed) into the first open year >= year + carry_lag; returns that difference, also on a second call. Refused (55000) before the year has ended (Europe/Copenhagen) or while it has no actual cost entry, unless force => true (S16)';
 REVOKE ALL ON FUNCTION @extschema@.close_year(integer, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.close_year(integer, boolean) TO afregning_admin;
-
-CREATE FUNCTION @extschema@.usage_snapshot_current()
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'usage_snapshot_current'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.usage_snapshot_current() IS
-	'Internal: whether this transaction''s snapshot sees every usage batch committed so far (always true under READ COMMITTED); close_year() refuses with 40001 otherwise';
-REVOKE ALL ON FUNCTION @extschema@.usage_snapshot_current() FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.explain_price(p_year integer)
 RETURNS TABLE (line integer, item text, amount numeric)

@@ -22,26 +22,7 @@ SELECT plan(44);
 SET LOCAL search_path = afregning, public;
 SET LOCAL client_min_messages = warning;
 
-/* every row of every table of the schema, as one digest */
-CREATE FUNCTION pg_temp.everything() RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-	t text;
-	d text;
-	acc text := '';
-BEGIN
-	FOR t IN SELECT c.relname FROM pg_class c
-			  WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'r'
-			  ORDER BY c.relname
-	LOOP
-		EXECUTE format('SELECT count(*) || '':'' || coalesce(md5(string_agg(x::text, ''|'' ORDER BY x::text)), '''') '
-					   'FROM afregning.%I x', t) INTO d;
-		acc := acc || t || '=' || d || ';';
-	END LOOP;
-	RETURN md5(acc) || ' over ' || (SELECT count(*) FROM pg_class c
-									 WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'r') || ' tables';
-END
-$$;
+\ir ../lib/schema_digest.sql
 
 -- an empty ledger may be dropped: nothing would be lost
 SAVEPOINT empty;
@@ -73,58 +54,58 @@ SELECT lives_ok($$CREATE SCHEMA afregning_scratch; CREATE TABLE afregning_scratc
 	'DROP SCHEMA afregning_scratch CASCADE is allowed while the ledgers hold data');
 SELECT is(to_regnamespace('afregning_scratch'), NULL, '(and afregning_scratch is gone)');
 
-CREATE TEMP TABLE before AS SELECT pg_temp.everything() AS d;
+CREATE TEMP TABLE before AS SELECT pg_temp.schema_digest() AS d;
 SELECT matches((SELECT d FROM before), ' over 2[0-9] tables$', '(the digest covers every table of the schema)');
 
 /* ---- drops, each refused with 55000 and changing nothing ---------------- */
 
 SELECT throws_ok($$DO 'BEGIN EXECUTE ''DROP EXTENSION afr'' || ''egning CASCADE''; END'$$, '55000', NULL,
 	'DROP EXTENSION built with EXECUTE is refused');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 SAVEPOINT replica;
 SET LOCAL session_replication_role = replica;
 SELECT throws_ok('DROP EXTENSION afregning CASCADE', '55000', NULL,
 	'DROP EXTENSION with session_replication_role = replica is refused');
 ROLLBACK TO SAVEPOINT replica;
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 SELECT throws_ok('DROP SCHEMA afregning CASCADE', '55000', NULL, 'DROP SCHEMA afregning CASCADE is refused');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 SELECT throws_ok(format('DROP OWNED BY %I', (SELECT e.extowner::regrole::text FROM pg_extension e
 											  WHERE e.extname = 'afregning')),
 	'55000', NULL, 'DROP OWNED BY the extension''s owner is refused');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 /* a role that owns one table of the schema (a partition, say) */
 CREATE ROLE t_partition_owner NOLOGIN;
 ALTER TABLE afregning.usage_y2019 OWNER TO t_partition_owner;
 SELECT throws_ok('DROP OWNED BY t_partition_owner', '55000', NULL,
 	'DROP OWNED BY the owner of a usage partition is refused');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 ALTER TABLE afregning.usage_y2019 OWNER TO CURRENT_USER;
 
 SELECT throws_ok('DROP TABLE afregning.usage_y2019', '55000', NULL, 'DROP TABLE of a usage partition is refused');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 SELECT throws_ok('DROP TABLE afregning.population, afregning.cost_entry CASCADE', '55000', NULL,
 	'DROP TABLE of a ledger is refused');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 SELECT throws_ok('ALTER TABLE afregning.usage DETACH PARTITION afregning.usage_y2019', '55000', NULL,
 	'DETACH PARTITION of a usage partition is refused');
 SELECT is((SELECT count(*)::integer FROM pg_inherits WHERE inhrelid = 'afregning.usage_y2019'::regclass), 1,
 	'... the partition is still attached');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 SELECT throws_ok('ALTER TABLE afregning.cost_entry DROP COLUMN amount CASCADE', '55000', NULL,
 	'DROP COLUMN of a ledger column is refused');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 SELECT throws_ok('ALTER TABLE afregning.usage_y2019 SET SCHEMA public', '55000', NULL,
 	'moving a usage partition out of the schema (to drop it there) is refused');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 /* the second line of defence: what is dropped, looked at after the fact */
 SAVEPOINT second_line;
@@ -132,7 +113,7 @@ ALTER EVENT TRIGGER afregning_guard_ddl DISABLE;
 SELECT throws_ok('DROP TABLE afregning.usage_y2019', '55000', NULL,
 	'with the ddl_command_start guard off, the sql_drop guard still refuses DROP TABLE of a partition');
 ROLLBACK TO SAVEPOINT second_line;
-SELECT is(pg_temp.everything(), (SELECT d FROM before), '... nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), '... nothing changed');
 
 /* ---- TRUNCATE of the inputs of locked years ---------------------------- */
 
@@ -144,10 +125,10 @@ SELECT throws_ok('TRUNCATE afregning.tariff', '55000', NULL,
 SET LOCAL afregning.restore_mode = on;
 INSERT INTO baseline VALUES (2019, 'ESDH', 'CPR', 1);
 SET LOCAL afregning.restore_mode = off;
-CREATE TEMP TABLE before_baseline AS SELECT pg_temp.everything() AS d;
+CREATE TEMP TABLE before_baseline AS SELECT pg_temp.schema_digest() AS d;
 SELECT throws_ok('TRUNCATE afregning.baseline', '55000', NULL,
 	'TRUNCATE baseline is refused: it holds a row of closed 2019');
-SELECT is(pg_temp.everything(), (SELECT d FROM before_baseline), '... nothing changed by the three TRUNCATEs');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before_baseline), '... nothing changed by the three TRUNCATEs');
 SELECT throws_ok('TRUNCATE afregning.population, afregning.baseline', '55000', NULL,
 	'TRUNCATE of two of them at once is refused as well');
 /* rows of open years only: nothing settled depends on them */
@@ -176,7 +157,7 @@ SELECT lives_ok('DROP EXTENSION afregning', 'a superuser with afregning.allow_dr
 SELECT is((SELECT count(*)::integer FROM pg_extension WHERE extname = 'afregning'), 0, '... and it is gone');
 ROLLBACK TO SAVEPOINT allowed;
 SELECT has_extension('afregning', 'rolled back: the extension is back');
-SELECT is(pg_temp.everything(), (SELECT d FROM before_baseline), 'rolled back: every row is back');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before_baseline), 'rolled back: every row is back');
 
 SAVEPOINT allowed_table;
 SET LOCAL afregning.allow_drop = on;
@@ -184,7 +165,7 @@ SELECT lives_ok('DROP TABLE afregning.usage_y2019', 'with afregning.allow_drop =
 ROLLBACK TO SAVEPOINT allowed_table;
 
 SELECT is(current_setting('afregning.allow_drop'), 'off', 'afregning.allow_drop is off again');
-SELECT is(pg_temp.everything(), (SELECT d FROM before_baseline), 'at the end nothing has changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before_baseline), 'at the end nothing has changed');
 
 SELECT * FROM finish();
 ROLLBACK;

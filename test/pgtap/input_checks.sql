@@ -18,25 +18,7 @@ SET LOCAL client_min_messages = warning;
  * Helpers
  * ------------------------------------------------------------------ */
 
-/* a digest of every row of every table of the schema (partitions included) */
-CREATE FUNCTION pg_temp.schema_digest() RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-	t text;
-	d text;
-	acc text := '';
-BEGIN
-	FOR t IN SELECT c.relname FROM pg_class c
-			  WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'r'
-			  ORDER BY c.relname
-	LOOP
-		EXECUTE format('SELECT count(*) || '':'' || coalesce(md5(string_agg(x::text, ''|'' ORDER BY x::text)), '''') '
-					   'FROM afregning.%I x', t) INTO d;
-		acc := acc || t || '=' || d || ';';
-	END LOOP;
-	RETURN md5(acc);
-END
-$$;
+\ir ../lib/schema_digest.sql
 
 /* SQLSTATE and message of the error a statement raises */
 CREATE FUNCTION pg_temp.refusal(p_sql text) RETURNS text

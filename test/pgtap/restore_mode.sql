@@ -15,25 +15,7 @@ SELECT plan(22);
 SET LOCAL search_path = afregning, public;
 SET LOCAL client_min_messages = warning;
 
-/* every row of every table of the schema, as one digest */
-CREATE FUNCTION pg_temp.everything() RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-	t text;
-	d text;
-	acc text := '';
-BEGIN
-	FOR t IN SELECT c.relname FROM pg_class c
-			  WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind = 'r'
-			  ORDER BY c.relname
-	LOOP
-		EXECUTE format('SELECT count(*) || '':'' || coalesce(md5(string_agg(x::text, ''|'' ORDER BY x::text)), '''') '
-					   'FROM afregning.%I x', t) INTO d;
-		acc := acc || t || '=' || d || ';';
-	END LOOP;
-	RETURN md5(acc);
-END
-$$;
+\ir ../lib/schema_digest.sql
 
 INSERT INTO municipality VALUES ('101', 'København', 'Hovedstaden');
 INSERT INTO consumer_system VALUES ('ESDH', 'ESDH', 'municipal');
@@ -48,7 +30,7 @@ INSERT INTO usage_batch (batch_key) VALUES ('u19');
 INSERT INTO usage VALUES ('2019-01-01', '101', 'ESDH', 'CPR', 3, 'u19');
 SELECT is(announce_price(2019), 1.00, 'fixture: 2019 is announced at 1.00');
 SELECT is(close_year(2019), -100.00, 'fixture: 2019 closes with 900.00 - 1,000.00 = -100.00');
-CREATE TEMP TABLE before AS SELECT pg_temp.everything() AS d;
+CREATE TEMP TABLE before AS SELECT pg_temp.schema_digest() AS d;
 
 /* ---- outside restore mode -------------------------------------------------- */
 
@@ -73,7 +55,7 @@ SELECT throws_ok($$SELECT afregning.set_year_status(2020, 'announced')$$,
 	'55000', NULL, 'set_year_status() itself refuses to announce 2020 without its price announcement');
 SELECT is(status_change_allowed(2020), false, 'outside set_year_status() no status change is allowed');
 SET LOCAL row_security = on;
-SELECT is(pg_temp.everything(), (SELECT d FROM before), 'nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), 'nothing changed');
 
 /* no made-up setting counts: the 0.1.0 flag is a placeholder nobody reads */
 SELECT throws_ok($$SELECT set_config('afregning.transition', '2020', true);
@@ -83,7 +65,7 @@ SELECT throws_ok($$SELECT set_config('afregning.restore_modes', 'on', true);
 				   INSERT INTO cost_entry (entry_key, year, cost_type, basis, amount)
 				   VALUES ('x-late', 2019, 'support_admin', 'actual', 1.00)$$,
 	'55000', NULL, 'nor does a placeholder named like restore mode');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), 'nothing changed');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), 'nothing changed');
 
 /* ---- in restore mode ------------------------------------------------------- */
 
@@ -100,7 +82,7 @@ SELECT throws_ok($$UPDATE cost_entry SET amount = 0 WHERE entry_key = 'a19'$$, '
 ROLLBACK TO SAVEPOINT restore;
 
 SELECT is(current_setting('afregning.restore_mode'), 'off', 'restore mode is off again');
-SELECT is(pg_temp.everything(), (SELECT d FROM before), 'and every row is as before');
+SELECT is(pg_temp.schema_digest(), (SELECT d FROM before), 'and every row is as before');
 
 SELECT * FROM finish();
 ROLLBACK;

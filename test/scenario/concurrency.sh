@@ -26,6 +26,8 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 PSQL="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}/psql"
 [ -x "$PSQL" ] || PSQL=psql
 DB=${AF_SCENARIO_DB:-scenario_concurrency}
@@ -39,17 +41,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-n=0
-is() {		# is GOT WANT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $n - $3"
-	else
-		echo "not ok $n - $3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-	fi
-}
 
 # one statement in a session of its own; output unaligned, tuples only
 q() {

@@ -10,13 +10,13 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 BIN="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}"
 DB=${AF_SCENARIO_DB:-scenario_dump_restore}
 DB2="${DB}_restored"
 DB3="${DB}_plain"
 TMP=$(mktemp -d)
-n=0
-fail=0
 
 drop_databases() {
 	for d in "$DB" "$DB2" "$DB3"; do
@@ -25,10 +25,6 @@ drop_databases() {
 }
 trap 'drop_databases; rm -rf "$TMP"' EXIT
 
-ok() {		# ok CONDITION-EXIT-CODE DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
 q() {		# q DB SQL: one value
 	"$BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
@@ -119,4 +115,4 @@ grep -q "ERROR:  55000: refusing to drop extension afregning" "$TMP/drop.log" &&
 	[ "$(q "$DB2" "SELECT count(*) FROM pg_extension WHERE extname = 'afregning'")" = 1 ]
 ok $? "the restored ledgers are guarded against DROP EXTENSION (55000, still installed)"
 
-exit $fail
+[ "$failed" -eq 0 ]

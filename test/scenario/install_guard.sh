@@ -24,6 +24,8 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 BIN="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}"
 PSQL="$BIN/psql"
 [ -x "$PSQL" ] || PSQL=psql
@@ -47,16 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-is() {		# is GOT WANT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $n - $3"
-	else
-		echo "not ok $n - $3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-	fi
-}
 # SQL as ROLE in a fresh connection: "ok" or the SQLSTATE of the error
 try_as() {	# try_as ROLE SQL
 	local err

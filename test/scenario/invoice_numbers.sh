@@ -22,6 +22,8 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 PSQL="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}/psql"
 [ -x "$PSQL" ] || PSQL=psql
 DB=${AF_SCENARIO_DB:-scenario_invoice_numbers}
@@ -35,17 +37,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-n=0
-is() {		# is GOT WANT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $n - $3"
-	else
-		echo "not ok $n - $3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-	fi
-}
 
 q() {		# one statement in a session of its own
 	timeout "$WAIT" "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"

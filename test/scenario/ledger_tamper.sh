@@ -19,12 +19,13 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 BIN="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}"
 DB=${AF_SCENARIO_DB:-scenario_ledger_tamper}
 DB_CLEAN="${DB}_clean"
 DB_EDITED="${DB}_edited"
 TMP=$(mktemp -d)
-n=0
 
 drop_all() {
 	for d in "$DB" "$DB_CLEAN" "$DB_EDITED" "${DB}_upgrade"; do
@@ -36,15 +37,6 @@ drop_all() {
 }
 trap 'drop_all; rm -rf "$TMP"' EXIT
 
-is() {		# is GOT WANT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $n - $3"
-	else
-		echo "not ok $n - $3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-	fi
-}
 # values are read from psql's output: the settlement steps' phase NOTICEs stay out
 export PGOPTIONS="${PGOPTIONS:-} -c afregning.progress=off"
 

@@ -20,6 +20,8 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 PSQL="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}/psql"
 [ -x "$PSQL" ] || PSQL=psql
 DB=${AF_SCENARIO_DB:-scenario_odbc}
@@ -35,21 +37,6 @@ cleanup() {
 		-c "DROP ROLE IF EXISTS $KBH" -c "DROP ROLE IF EXISTS $AAR" >/dev/null 2>&1
 }
 trap cleanup EXIT
-
-n=0
-ok() {		# ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; [ -n "${3:-}" ] && echo "#   $3"; fi
-}
-is() {		# is GOT WANT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $n - $3"
-	else
-		echo "not ok $n - $3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-	fi
-}
 
 # one statement in a fresh connection: as the cluster's superuser, or as ROLE
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }

@@ -49,6 +49,8 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 PSQL="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}/psql"
 [ -x "$PSQL" ] || PSQL=psql
 BASE=${AF_SCENARIO_DB:-scenario_races}
@@ -66,17 +68,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-n=0
-is() {		# is GOT WANT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $n - $3"
-	else
-		echo "not ok $n - $3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-	fi
-}
 
 # one statement in a session of its own on database $DB
 q() {
@@ -109,7 +100,6 @@ finish() {
 	wait "${PID[$1]}" || RC=$?
 	unset "PID[$1]"
 }
-
 
 # what a session printed as LABEL=value, or its SQLSTATE if it failed
 line() { sed -n "s/^$1=//p" "$TMP/$2.out" | head -1; }

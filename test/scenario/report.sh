@@ -10,6 +10,8 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 BIN="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}"
 PSQL="$BIN/psql"
 DB=${AF_SCENARIO_DB:-scenario_report}
@@ -17,8 +19,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DATA="$HERE/../data"
 REPORT="$HERE/../../docs/report/settlement_report.sh"
 TMP=$(mktemp -d)
-n=0
-failed=0
 
 cleanup() {
 	"$PSQL" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1
@@ -26,10 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 q() { "$PSQL" -X -q -At -F $'\t' -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
 
 "$PSQL" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" -c "CREATE DATABASE \"$DB\"" >/dev/null

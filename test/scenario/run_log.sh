@@ -28,6 +28,8 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 PSQL="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}/psql"
 [ -x "$PSQL" ] || PSQL=psql
 DB=${AF_SCENARIO_DB:-scenario_run_log}
@@ -47,26 +49,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-n=0
-is() {		# is GOT WANT DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $n - $3"
-	else
-		echo "not ok $n - $3"
-		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
-	fi
-}
-like() {	# like GOT EXTENDED-REGEX DESCRIPTION
-	n=$((n + 1))
-	if [[ "$1" =~ $2 ]]; then
-		echo "ok $n - $3"
-	else
-		echo "not ok $n - $3"
-		printf '#   got:  %s\n#   want: /%s/\n' "$1" "$2"
-	fi
-}
 
 # one statement in a fresh session as the superuser / as a role
 q() { timeout "$WAIT" "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }

@@ -16,11 +16,11 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 BIN="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}"
 PREFIX=${AF_SCENARIO_DB:-scenario_seed_dump}
 TMP=$(mktemp -d)
-n=0
-fail=0
 DBS="edited deleted untouched"
 
 drop_databases() {
@@ -32,10 +32,6 @@ drop_databases() {
 }
 trap 'drop_databases; rm -rf "$TMP"' EXIT
 
-ok() {		# ok CONDITION-EXIT-CODE DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
 q() {		# q DB SQL: one value
 	"$BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
@@ -108,4 +104,4 @@ rows=$("$BIN/pg_restore" -f - --data-only -t charge_schedule "$TMP/untouched.dum
 	sed -n '/^COPY afregning.charge_schedule/,/^\\\.$/p' | grep -vc '^COPY\|^\\\.$')
 [ "$rows" = "0" ]; ok $? "the dump of the untouched database holds no charge schedule row ($rows)"
 
-exit $fail
+[ "$failed" -eq 0 ]

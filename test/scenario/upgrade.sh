@@ -24,6 +24,8 @@
 
 set -u
 
+. "$(dirname "$0")/../lib/tap.sh"
+
 BIN="${AF_PG_BIN:-/usr/lib/postgresql/${AF_PG_VERSION:-15}/bin}"
 PSQL="$BIN/psql"
 PREFIX=${AF_SCENARIO_DB:-scenario_upgrade}
@@ -32,8 +34,6 @@ NEW="${PREFIX}_new"
 TWIN="${PREFIX}_twin"
 DATA=$(cd "$(dirname "$0")/../data" && pwd)
 TMP=$(mktemp -d)
-n=0
-failed=0
 
 cleanup() {
 	for d in "$OLD" "$NEW" "$TWIN"; do
@@ -42,16 +42,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
 
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 run() { "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$1" "${@:2}" >"$TMP/psql.log" 2>&1 || { sed 's/^/# /' "$TMP/psql.log"; return 1; }; }
