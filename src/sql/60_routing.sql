@@ -37,27 +37,38 @@ COMMENT ON FUNCTION @extschema@.baseline_applies(@extschema@.system_class, @exts
 REVOKE ALL ON FUNCTION @extschema@.baseline_applies(@extschema@.system_class, @extschema@.platform) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.baseline_applies(@extschema@.system_class, @extschema@.platform) TO afregning_admin, afregning_reader, afregning_municipality;
 
-CREATE VIEW @extschema@.cost_allocation WITH (security_invoker = true) AS
-WITH entry AS (
-	SELECT e.entry_key, e.year, e.cost_type, e.basis, e.service_code, e.system_code,
-		   e.amount, c.class AS system_class, s.funding, s.billing,
-		   /* entries split over the service's orderers by share (S1) */
-		   CASE
-			WHEN e.cost_type IN ('establishment', 'infrastructure_establishment')
-				THEN e.system_code IS NULL
-			WHEN e.cost_type = 'operations'
-				THEN s.funding IS DISTINCT FROM 'development_pool'
-					 AND EXISTS (SELECT 1 FROM @extschema@.service_order o
-								 WHERE o.service_code = e.service_code)
-			ELSE false
-		   END AS split
-	  FROM @extschema@.cost_entry e
-	  LEFT JOIN @extschema@.consumer_system c ON c.code = e.system_code
-	  LEFT JOIN @extschema@.service s ON s.code = e.service_code
-),
-routed AS (
-	SELECT entry.entry_key, entry.year, entry.cost_type, entry.basis, r.route,
-		   CASE WHEN r.route = 'system' THEN entry.system_code END AS payer_code,
+/*
+ * The matrix for cost entries, written once: cost_allocation applies it to
+ * the cost entries, what_if_price() to adjustments that are not entries.
+ * It takes the entries as arrays so that a split is apportioned over the
+ * orderers with one window per entry, as in a single query.
+ */
+CREATE FUNCTION @extschema@.route_costs(p_key text[], p_cost_type @extschema@.cost_type[],
+	p_service text[], p_system text[], p_amount numeric[])
+RETURNS TABLE (entry_key text, route text, payer_code text, amount numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH entry AS (
+		SELECT a.entry_key, a.cost_type, a.service_code, a.system_code, a.amount,
+			   c.class AS system_class, s.funding, s.billing,
+			   /* entries split over the service's orderers by share (S1) */
+			   CASE
+				WHEN a.cost_type IN ('establishment', 'infrastructure_establishment')
+					THEN a.system_code IS NULL
+				WHEN a.cost_type = 'operations'
+					THEN s.funding IS DISTINCT FROM 'development_pool'
+						 AND EXISTS (SELECT 1 FROM @extschema@.service_order o
+									 WHERE o.service_code = a.service_code)
+				ELSE false
+			   END AS split
+		  FROM unnest(p_key, p_cost_type, p_service, p_system, p_amount)
+			   AS a(entry_key, cost_type, service_code, system_code, amount)
+		  LEFT JOIN @extschema@.consumer_system c ON c.code = a.system_code
+		  LEFT JOIN @extschema@.service s ON s.code = a.service_code
+	)
+	SELECT entry.entry_key, r.route,
+		   CASE WHEN r.route = 'system' THEN entry.system_code END,
 		   entry.amount
 	  FROM entry
 	 CROSS JOIN LATERAL (SELECT CASE
@@ -73,13 +84,13 @@ routed AS (
 		   END::text AS route) r
 	 WHERE NOT entry.split
 	UNION ALL
-	SELECT p.entry_key, p.year, p.cost_type, p.basis,
+	SELECT p.entry_key,
 		   CASE WHEN p.cost_type <> 'operations' OR p.orderer_class IN ('monopoly_break', 'udk')
 				THEN 'system' ELSE 'pool' END::text,
 		   CASE WHEN p.cost_type <> 'operations' OR p.orderer_class IN ('monopoly_break', 'udk')
 				THEN p.orderer END,
 		   p.part
-	  FROM (SELECT entry.entry_key, entry.year, entry.cost_type, entry.basis,
+	  FROM (SELECT entry.entry_key, entry.cost_type,
 				   o.system_code AS orderer, oc.class AS orderer_class,
 				   @extschema@.apportion(entry.amount::numeric, o.share::numeric)
 					   OVER (PARTITION BY entry.entry_key ORDER BY o.system_code COLLATE "C") AS part
@@ -87,15 +98,27 @@ routed AS (
 			  JOIN @extschema@.service_order o ON o.service_code = entry.service_code
 			  JOIN @extschema@.consumer_system oc ON oc.code = o.system_code
 			 WHERE entry.split) p
-)
+$$;
+COMMENT ON FUNCTION @extschema@.route_costs(text[], @extschema@.cost_type[], text[], text[], numeric[]) IS
+	'The routing matrix of SPEC §3 for cost entries given as parallel arrays (key, cost type, service, system, amount): one row per entry and route part (pool, system, per_call), split entries apportioned exactly over the orderers by share';
+REVOKE ALL ON FUNCTION @extschema@.route_costs(text[], @extschema@.cost_type[], text[], text[], numeric[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.route_costs(text[], @extschema@.cost_type[], text[], text[], numeric[])
+	TO afregning_admin, afregning_reader, afregning_municipality;
+
+CREATE VIEW @extschema@.cost_allocation WITH (security_invoker = true) AS
 /* typed for BI tools (SPEC §6): enum values as varchar, money numeric(14,2) */
-SELECT routed.entry_key::varchar(200) AS entry_key, routed.year,
-	   routed.cost_type::text::varchar(32) AS cost_type,
-	   routed.basis::text::varchar(16) AS basis,
-	   routed.route::varchar(16) AS route,
-	   routed.payer_code::varchar(32) AS payer_code,
-	   routed.amount::numeric(14,2) AS amount
-  FROM routed;
+SELECT r.entry_key::varchar(200) AS entry_key, e.year,
+	   e.cost_type::text::varchar(32) AS cost_type,
+	   e.basis::text::varchar(16) AS basis,
+	   r.route::varchar(16) AS route,
+	   r.payer_code::varchar(32) AS payer_code,
+	   r.amount::numeric(14,2) AS amount
+  FROM (SELECT array_agg(c.entry_key) AS k, array_agg(c.cost_type) AS t,
+			   array_agg(c.service_code) AS sv, array_agg(c.system_code) AS sy,
+			   array_agg(c.amount) AS am
+		  FROM @extschema@.cost_entry c) a
+ CROSS JOIN LATERAL @extschema@.route_costs(a.k, a.t, a.sv, a.sy, a.am) r
+  JOIN @extschema@.cost_entry e ON e.entry_key = r.entry_key;
 COMMENT ON VIEW @extschema@.cost_allocation IS
 	'Routing of every cost entry as the matrix of SPEC §3 gives it today (fordeling af omkostninger): one row per entry and route part; split entries are apportioned exactly over the orderers by share';
 COMMENT ON COLUMN @extschema@.cost_allocation.entry_key IS 'Cost entry';

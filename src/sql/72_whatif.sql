@@ -106,56 +106,16 @@ BEGIN
 	END IF;
 
 	/*
-	 * The pool-routed part of the adjustments, by the matrix of SPEC §3 as
-	 * the cost_allocation view applies it to cost entries (amounts rounded
-	 * half away from zero to øre, as apportion does).
+	 * The pool-routed part of the adjustments, by the same matrix as the
+	 * cost entries (amounts rounded half away from zero to øre, as
+	 * apportion does).
 	 */
-	WITH adj AS (
-		SELECT a.n, a.cost_type::@extschema@.cost_type AS cost_type, a.service_code,
-			   a.system_code, round(a.amount, 2) AS amount
-		  FROM unnest(adj_type, adj_service, adj_system, adj_amount)
-			   WITH ORDINALITY AS a(cost_type, service_code, system_code, amount, n)
-	), entry AS (
-		SELECT adj.n, adj.cost_type, adj.service_code, adj.amount,
-			   c.class AS system_class, s.funding, s.billing,
-			   CASE
-				WHEN adj.cost_type IN ('establishment', 'infrastructure_establishment')
-					THEN adj.system_code IS NULL
-				WHEN adj.cost_type = 'operations'
-					THEN s.funding IS DISTINCT FROM 'development_pool'
-						 AND EXISTS (SELECT 1 FROM @extschema@.service_order o
-									 WHERE o.service_code = adj.service_code)
-				ELSE false
-			   END AS split
-		  FROM adj
-		  LEFT JOIN @extschema@.consumer_system c ON c.code = adj.system_code
-		  LEFT JOIN @extschema@.service s ON s.code = adj.service_code
-	)
-	SELECT coalesce(sum(x.amount), 0) INTO delta
-	  FROM (SELECT entry.amount
-			  FROM entry
-			 WHERE NOT entry.split
-			   AND CASE
-					WHEN entry.cost_type IN ('establishment', 'infrastructure_establishment') THEN false
-					WHEN entry.cost_type IN ('operations', 'support_admin', 'development_pool') THEN true
-					WHEN entry.cost_type = 'dissemination'
-						THEN entry.system_class IS DISTINCT FROM 'kombit_project'
-					WHEN entry.cost_type = 'data_consumption'
-						THEN NOT coalesce(entry.system_class IN ('udk', 'own_billing'), false)
-							 AND entry.billing IS DISTINCT FROM 'per_call'
-					ELSE false
-				   END
-			UNION ALL
-			SELECT p.part
-			  FROM (SELECT entry.cost_type, oc.class AS orderer_class,
-						   @extschema@.apportion(entry.amount::numeric, o.share::numeric)
-							   OVER (PARTITION BY entry.n ORDER BY o.system_code COLLATE "C") AS part
-					  FROM entry
-					  JOIN @extschema@.service_order o ON o.service_code = entry.service_code
-					  JOIN @extschema@.consumer_system oc ON oc.code = o.system_code
-					 WHERE entry.split) p
-			 WHERE p.cost_type = 'operations'
-			   AND p.orderer_class NOT IN ('monopoly_break', 'udk')) x;
+	SELECT coalesce(sum(r.amount), 0) INTO delta
+	  FROM @extschema@.route_costs(
+			ARRAY(SELECT g::text FROM generate_series(1, cardinality(adj_type)) g),
+			adj_type::@extschema@.cost_type[], adj_service, adj_system,
+			ARRAY(SELECT round(x, 2) FROM unnest(adj_amount) WITH ORDINALITY AS u(x, n) ORDER BY n)) r
+	 WHERE r.route = 'pool';
 
 	year := p_year;
 	/* an adjustment changes the expected costs; its pool-routed part, the pool */
