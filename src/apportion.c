@@ -372,6 +372,167 @@ split_numeric(WindowObject winobj, int64 magnitude, int64 nrows,
 }
 
 /*
+ * Number of rows of the partition.  Rows are addressed by int offsets, and
+ * split_int64() bounds its int128 sum of the weights by that count, so
+ * more than PG_INT32_MAX rows are refused.
+ */
+static int64
+partition_row_count(WindowObject winobj)
+{
+	int64		nrows = WinGetPartitionRowCount(winobj);
+
+	if (nrows < 1)
+		elog(ERROR, "apportion: called on an empty partition");
+	if (nrows > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("apportion window partition is too large"),
+				 errdetail("The partition has " INT64_FORMAT " rows; at most %d are supported.",
+						   nrows, PG_INT32_MAX)));
+	return nrows;
+}
+
+/*
+ * The total of the first row in øre.  *first_total gets an exact copy of
+ * it in the current memory context: the other rows' totals are compared
+ * with it, and error details quote it.
+ */
+static int64
+read_total(WindowObject winobj, Numeric *first_total)
+{
+	bool		isnull;
+	int64		total;
+
+	*first_total = DatumGetNumericCopy(partition_arg(winobj, ARG_TOTAL, 0,
+													 &isnull));
+	total = numeric_to_scaled(*first_total, AMOUNT_SCALE, "apportion total");
+	/* the magnitude of PG_INT64_MIN does not fit int64 */
+	if (total == PG_INT64_MIN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("apportion total is out of range"),
+				 errdetail("The magnitude of the total times 100 must fit a 64-bit integer.")));
+	return total;
+}
+
+/* The total of the row at position pos must equal the first row's */
+static void
+check_row_total(WindowObject winobj, int64 pos, Numeric first_total)
+{
+	bool		isnull;
+	Numeric		row_total;
+
+	row_total = DatumGetNumeric(partition_arg(winobj, ARG_TOTAL, pos,
+											  &isnull));
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp,
+										  NumericGetDatum(row_total),
+										  NumericGetDatum(first_total))) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("apportion total must be the same on every row of the window partition"),
+				 errdetail("Row 1 of the window partition has total %s, but row " INT64_FORMAT " has %s.",
+						   numeric_text(first_total), pos + 1,
+						   numeric_text(row_total)),
+				 errhint("Partition the window by what identifies the total, e.g. OVER (PARTITION BY invoice_id).")));
+}
+
+/*
+ * Read every row of the partition once, forwards: check its total against
+ * first_total and its weight.  Each weight goes to weights[] as an integer
+ * at its own scale, that scale to scales[], and the largest scale to
+ * *common_scale.  Returns false if some weight does not fit the int64 path.
+ */
+static bool
+read_rows(WindowObject winobj, int64 nrows, Numeric first_total,
+		  int64 *weights, uint8 *scales, int *common_scale)
+{
+	MemoryContext workcxt = CurrentMemoryContext;
+	MemoryContext rowcxt;
+	Numeric		zero = int64_to_numeric(0);
+	Numeric		limit = int64_to_numeric(PG_INT64_MAX);
+	bool		fits_int64 = true;
+	int64		pos;
+
+	/* Per-row scratch (detoasted values, numeric temporaries) */
+	rowcxt = AllocSetContextCreate(workcxt, "apportion row",
+								   ALLOCSET_SMALL_SIZES);
+
+	for (pos = 0; pos < nrows; pos++)
+	{
+		Numeric		weight;
+		bool		isnull;
+		int			scale = 0;
+		int64		scaled = 0;
+
+		MemoryContextSwitchTo(rowcxt);
+
+		check_row_total(winobj, pos, first_total);
+
+		weight = DatumGetNumeric(partition_arg(winobj, ARG_WEIGHT, pos,
+											   &isnull));
+		if (!check_weight(weight, pos, zero, limit, &scaled, &scale))
+			fits_int64 = false;
+		weights[pos] = scaled;
+		scales[pos] = (uint8) scale;
+		if (scale > *common_scale)
+			*common_scale = scale;
+
+		MemoryContextSwitchTo(workcxt);
+		MemoryContextReset(rowcxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextDelete(rowcxt);
+	return fits_int64;
+}
+
+/*
+ * Bring every weight from its own scale to the common scale, in place.
+ * Returns false if one of them then overflows int64.
+ */
+static bool
+to_common_scale(int64 *weights, const uint8 *scales, int64 nrows,
+				int common_scale)
+{
+	int64		pos;
+
+	for (pos = 0; pos < nrows; pos++)
+	{
+		if (scales[pos] < common_scale &&
+			pg_mul_s64_overflow(weights[pos],
+								pow10_int64(common_scale - scales[pos]),
+								&weights[pos]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Split total (øre) into parts[]: over the int64 weights if fits_int64,
+ * otherwise on the exact numeric path.
+ */
+static void
+split_total(WindowObject winobj, int64 total, const int64 *weights,
+			bool fits_int64, int64 nrows, int64 *parts, Numeric first_total)
+{
+	int64		magnitude = total < 0 ? -total : total;
+	int64		pos;
+
+	if (magnitude == 0)
+		memset(parts, 0, sizeof(int64) * nrows);
+	else if (fits_int64)
+		split_int64(magnitude, weights, nrows, parts, first_total);
+	else
+		split_numeric(winobj, magnitude, nrows, parts, first_total);
+
+	/* A negative total is split as the mirror image of its magnitude */
+	if (total < 0)
+	{
+		for (pos = 0; pos < nrows; pos++)
+			parts[pos] = -parts[pos];
+	}
+}
+
+/*
  * Read the whole partition, validate it and store every row's part in
  * state->parts (allocated in the partition's memory context).
  *
@@ -387,121 +548,36 @@ compute_parts(WindowObject winobj, ApportionState *state)
 	MemoryContext partcxt = GetMemoryChunkContext(state);
 	MemoryContext callcxt = CurrentMemoryContext;
 	MemoryContext workcxt;
-	MemoryContext rowcxt;
 	MemoryContext oldcxt;
 	int64		nrows;
-	int64		pos;
-	bool		isnull;
 	Numeric		first_total;
-	Numeric		zero;
-	Numeric		limit;
 	int64		total;
-	int64		magnitude;
 	int64	   *weights;
 	uint8	   *scales;
 	int			common_scale = 0;
-	bool		fits_int64 = true;
+	bool		fits_int64;
 
-	nrows = WinGetPartitionRowCount(winobj);
-	if (nrows < 1)
-		elog(ERROR, "apportion: called on an empty partition");
-	if (nrows > PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("apportion window partition is too large"),
-				 errdetail("The partition has " INT64_FORMAT " rows; at most %d are supported.",
-						   nrows, PG_INT32_MAX)));
+	nrows = partition_row_count(winobj);
 
 	/* everything of this call but the parts goes when it is done */
 	workcxt = AllocSetContextCreate(callcxt, "apportion",
 									ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(workcxt);
 
-	zero = int64_to_numeric(0);
-	limit = int64_to_numeric(PG_INT64_MAX);
 	weights = (int64 *) palloc_extended(sizeof(int64) * nrows, MCXT_ALLOC_HUGE);
 	scales = (uint8 *) palloc_extended(sizeof(uint8) * nrows, MCXT_ALLOC_HUGE);
 
-	/* Per-row scratch (detoasted values, numeric temporaries) */
-	rowcxt = AllocSetContextCreate(workcxt, "apportion row",
-								   ALLOCSET_SMALL_SIZES);
-
-	/* The total of the first row, as an exact copy and in øre */
-	first_total = DatumGetNumericCopy(partition_arg(winobj, ARG_TOTAL, 0,
-													&isnull));
-	total = numeric_to_scaled(first_total, AMOUNT_SCALE, "apportion total");
-	if (total == PG_INT64_MIN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("apportion total is out of range"),
-				 errdetail("The magnitude of the total times 100 must fit a 64-bit integer.")));
-	magnitude = total < 0 ? -total : total;
-
-	/* Every total must equal the first; every weight must be valid */
-	for (pos = 0; pos < nrows; pos++)
-	{
-		Numeric		row_total;
-		Numeric		weight;
-		int			scale = 0;
-		int64		scaled = 0;
-
-		MemoryContextSwitchTo(rowcxt);
-
-		row_total = DatumGetNumeric(partition_arg(winobj, ARG_TOTAL, pos,
-												  &isnull));
-		if (DatumGetInt32(DirectFunctionCall2(numeric_cmp,
-											  NumericGetDatum(row_total),
-											  NumericGetDatum(first_total))) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("apportion total must be the same on every row of the window partition"),
-					 errdetail("Row 1 of the window partition has total %s, but row " INT64_FORMAT " has %s.",
-							   numeric_text(first_total), pos + 1,
-							   numeric_text(row_total)),
-					 errhint("Partition the window by what identifies the total, e.g. OVER (PARTITION BY invoice_id).")));
-
-		weight = DatumGetNumeric(partition_arg(winobj, ARG_WEIGHT, pos,
-											   &isnull));
-		if (!check_weight(weight, pos, zero, limit, &scaled, &scale))
-			fits_int64 = false;
-		weights[pos] = scaled;
-		scales[pos] = (uint8) scale;
-		if (scale > common_scale)
-			common_scale = scale;
-
-		MemoryContextSwitchTo(workcxt);
-		MemoryContextReset(rowcxt);
-		CHECK_FOR_INTERRUPTS();
-	}
-	MemoryContextDelete(rowcxt);
-
-	/* Bring every weight to the common scale */
-	for (pos = 0; fits_int64 && pos < nrows; pos++)
-	{
-		if (scales[pos] < common_scale &&
-			pg_mul_s64_overflow(weights[pos],
-								pow10_int64(common_scale - scales[pos]),
-								&weights[pos]))
-			fits_int64 = false;
-	}
+	total = read_total(winobj, &first_total);
+	fits_int64 = read_rows(winobj, nrows, first_total, weights, scales,
+						   &common_scale);
+	if (fits_int64)
+		fits_int64 = to_common_scale(weights, scales, nrows, common_scale);
 
 	state->parts = (int64 *) MemoryContextAllocHuge(partcxt,
 													sizeof(int64) * nrows);
 	state->nrows = nrows;
-
-	if (magnitude == 0)
-		memset(state->parts, 0, sizeof(int64) * nrows);
-	else if (fits_int64)
-		split_int64(magnitude, weights, nrows, state->parts, first_total);
-	else
-		split_numeric(winobj, magnitude, nrows, state->parts, first_total);
-
-	/* A negative total is split as the mirror image of its magnitude */
-	if (total < 0)
-	{
-		for (pos = 0; pos < nrows; pos++)
-			state->parts[pos] = -state->parts[pos];
-	}
+	split_total(winobj, total, weights, fits_int64, nrows, state->parts,
+				first_total);
 
 	/*
 	 * No row is read again: move this function's mark to the end of the
