@@ -332,17 +332,11 @@ BEGIN
 	PERFORM @extschema@.refuse_stale_snapshot(p_year, 'close'::text,
 		ARRAY['@extschema@.cost_entry'::regclass, '@extschema@.baseline'::regclass,
 			  '@extschema@.usage_batch'::regclass]);
-	/* fresh statistics, so the year is rated by hashing, not by a sort on disk */
-	EXECUTE format('ANALYZE %I.%I', '@extschema@', @extschema@.usage_partition(p_year));
 
 	BEGIN
-		/* S9: per-call charges of every month are posted before the year locks */
-		SELECT count(*) INTO n
-		  FROM @extschema@.post_direct(make_date(p_year, 1, 1), make_date(p_year, 12, 1), true);
-		PERFORM @extschema@.report_phase('close_year'::text, 'per-call charges'::text, n);
-
 		n := @extschema@.fixed_cost_lines(p_year, 'actual'::@extschema@.cost_basis);
 		PERFORM @extschema@.report_phase('close_year'::text, 'actual cost lines'::text, n);
+		/* the one read of the year's usage */
 		INSERT INTO @extschema@.usage_line
 			(year, route, payer_code, service_code, period, tariff_from, unit_price, calls, amount)
 		SELECT p_year, r.route, r.payer_code, r.service_code, r.period, r.tariff_from,
@@ -350,6 +344,12 @@ BEGIN
 		  FROM @extschema@.rated_usage(p_year) r;
 		GET DIAGNOSTICS n_usage = ROW_COUNT;
 		PERFORM @extschema@.report_phase('close_year'::text, 'rating usage'::text, n_usage::bigint);
+
+		/* S9: per-call charges of every month are completed before the year
+		 * locks, from the municipality lines just rated */
+		SELECT count(*) INTO n
+		  FROM @extschema@.post_direct(make_date(p_year, 1, 1), make_date(p_year, 12, 1), true);
+		PERFORM @extschema@.report_phase('close_year'::text, 'per-call charges'::text, n);
 	EXCEPTION WHEN object_not_in_prerequisite_state THEN
 		/* a missing tariff or an unroutable entry, raised deep in the rating
 		 * pipeline: say it here, without its SQL as context */

@@ -139,10 +139,25 @@ BEGIN
 		RETURN;
 	END IF;
 
-	/* S10: post per key the difference between now and what was posted */
+	/*
+	 * S10: post per key the difference between now and what was posted.
+	 * A month is rated by per_call_lines(); a closing year has just rated
+	 * all of its usage into usage_line, whose municipality lines are the
+	 * same lines (rated_cells, then rate() per month, municipality, service
+	 * and tariff), so the year is not read a second time.
+	 */
 	RETURN QUERY
 	WITH now_lines AS (
-		SELECT * FROM @extschema@.per_call_lines(p_from, p_to)
+		SELECT l.month, l.municipality_code, l.service_code, l.unit_price, l.calls, l.amount
+		  FROM @extschema@.per_call_lines(p_from, p_to) l
+		 WHERE NOT p_closing
+		UNION ALL
+		SELECT u.period, u.payer_code, u.service_code, u.unit_price, u.calls, u.amount
+		  FROM @extschema@.usage_line u
+		 WHERE p_closing
+		   AND u.year = extract(year FROM p_from)::integer
+		   AND u.route = 'municipality'
+		   AND u.period BETWEEN p_from AND p_to
 	),
 	posted AS (
 		SELECT d.month, d.municipality_code, d.service_code, d.unit_price,
@@ -192,7 +207,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.post_direct(date, date, boolean) IS
-	'Internal: posts per month, municipality, service and tariff the difference between the per-call charges the months p_from to p_to give now and what was posted before, under the months'' posting locks; bill_direct() for one month (nothing for a closed year''s month), close_year() (p_closing) for the whole year in one pass';
+	'Internal: posts per month, municipality, service and tariff the difference between the per-call charges the months p_from to p_to give now and what was posted before, under the months'' posting locks; bill_direct() for one month (nothing for a closed year''s month), close_year() (p_closing) for the whole year from the municipality lines it has just written to usage_line';
 
 CREATE FUNCTION @extschema@.bill_direct(p_month date)
 RETURNS TABLE (municipality_code text, service_code text, unit_price numeric,
