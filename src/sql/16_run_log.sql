@@ -36,14 +36,30 @@ UPDATE @extschema@.settlement_run r
    SET sqlstate = '55P03'
  WHERE r.status = 'refused' AND r.sqlstate IS NULL;
 
+/*
+ * The settlement steps, named once: the run log's CHECK and
+ * log_step_start() read them here, and settle() dispatches on them.
+ */
+CREATE FUNCTION @extschema@.settlement_jobs()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT ARRAY['bill_direct', 'announce_price', 'close_year', 'preview_price']::text[]
+$$;
+REVOKE ALL ON FUNCTION @extschema@.settlement_jobs() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.settlement_jobs() TO afregning_admin;
+COMMENT ON FUNCTION @extschema@.settlement_jobs() IS
+	'Internal: the names of the settlement steps (afregningstrin) the run log accepts: bill_direct, announce_price, close_year, preview_price';
+
 ALTER TABLE @extschema@.settlement_run
 	ALTER COLUMN session_role SET DEFAULT SESSION_USER,
 	ALTER COLUMN session_role SET NOT NULL,
 	ALTER COLUMN acting_role SET NOT NULL,
 	ALTER COLUMN entry SET NOT NULL,
-	DROP CONSTRAINT settlement_run_job,
+	DROP CONSTRAINT IF EXISTS settlement_run_job,
 	ADD CONSTRAINT settlement_run_job
-		CHECK (job IN ('bill_direct', 'announce_price', 'close_year', 'preview_price')),
+		CHECK (job = ANY (@extschema@.settlement_jobs())),
 	ADD CONSTRAINT settlement_run_entry CHECK (entry IN ('procedure', 'function', 'direct')),
 	ADD CONSTRAINT settlement_run_sqlstate CHECK (sqlstate ~ '^[0-9A-Z]{5}$'),
 	ADD CONSTRAINT settlement_run_outcome
@@ -86,11 +102,11 @@ AS $$
 DECLARE
 	v_run bigint;
 BEGIN
-	IF p_job IS NULL OR p_job NOT IN ('bill_direct', 'announce_price', 'close_year', 'preview_price') THEN
+	IF p_job IS NULL OR p_job <> ALL (@extschema@.settlement_jobs()) THEN
 		RAISE EXCEPTION USING
 			ERRCODE = 'invalid_parameter_value',
 			MESSAGE = format('unknown settlement job %s', coalesce(p_job, 'null')),
-			HINT = 'Use bill_direct, announce_price, close_year or preview_price.';
+			HINT = format('Use one of %s.', array_to_string(@extschema@.settlement_jobs(), ', '));
 	END IF;
 	IF p_period IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',

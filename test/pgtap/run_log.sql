@@ -84,7 +84,7 @@ SELECT is((SELECT prokind::text || ' ' || prosecdef || ' ' || coalesce(array_to_
 
 SET LOCAL ROLE rl_admin;
 SELECT is(pg_temp.error_of($$SELECT afregning.log_step_start('frobnicate', '2021-01-01')$$),
-	'22023|unknown settlement job frobnicate|-|Use bill_direct, announce_price, close_year or preview_price.',
+	'22023|unknown settlement job frobnicate|-|Use one of bill_direct, announce_price, close_year, preview_price.',
 	'an unknown job is refused with 22023 and a HINT listing the jobs');
 SELECT is(split_part(pg_temp.error_of($$SELECT afregning.log_step_start('close_year', NULL)$$), '|', 1),
 	'22004', 'a null period is refused with 22004');

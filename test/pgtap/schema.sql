@@ -68,7 +68,7 @@ SELECT functions_are('afregning', ARRAY[
 	'refuse_ledger_change', 'refuse_ledger_link_insert', 'refuse_locked_year',
 	'refuse_missing_tariff', 'refuse_stale_snapshot', 'relation_snapshot_current',
 	'report_phase', 'reraise', 'restoring', 'route_costs', 'run_settlement',
-	'run_settlement_step', 'run_step', 'set_year_status', 'settle', 'settlement_runs',
+	'run_settlement_step', 'run_step', 'set_year_status', 'settle', 'settlement_jobs', 'settlement_runs',
 	'status_change_allowed', 'tariff_effective_month', 'try_step_lock', 'usage_group_rows',
 	'usage_groups', 'usage_groups_accum', 'usage_groups_combine', 'usage_groups_deserialize',
 	'usage_groups_merge', 'usage_groups_merge_accum', 'usage_groups_serialize', 'usage_pair',

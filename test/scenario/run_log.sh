@@ -241,7 +241,7 @@ is "$(as "$READER" "SELECT period || '|' || state || '|' || sqlstate || '|' || d
 is "$(q "$LEDGERS")" "$before" "the failed steps changed no ledger"
 got=$(as "$ADMIN" "CALL afregning.run_settlement_step('frobnicate', '2021-01-01')")
 is "$(err "$got")" \
-	"22023: unknown settlement job frobnicate|HINT: Use bill_direct, announce_price, close_year or preview_price." \
+	"22023: unknown settlement job frobnicate|HINT: Use one of bill_direct, announce_price, close_year, preview_price." \
 	"an unknown job is refused with 22023 before anything is logged"
 is "$(q "SELECT count(*) FROM afregning.settlement_run")" "3" "(3 runs logged)"
 

@@ -15,14 +15,13 @@ CREATE TABLE @extschema@.settlement_run (
 	error_message	text,
 	run_by			name NOT NULL DEFAULT CURRENT_USER,
 	CONSTRAINT settlement_run_pkey PRIMARY KEY (run_id),
-	CONSTRAINT settlement_run_job CHECK (job IN ('bill_direct', 'announce_price', 'close_year', 'preview_price')),
 	CONSTRAINT settlement_run_status CHECK (status IN ('running', 'succeeded', 'failed', 'refused'))
 );
 CREATE INDEX settlement_run_job_idx ON @extschema@.settlement_run (job, period);
 COMMENT ON TABLE @extschema@.settlement_run IS
 	'Log of settlement runs (kørselslog) started through run_settlement(), e.g. by pg_cron: what, for which period, when, outcome, rows posted';
 COMMENT ON COLUMN @extschema@.settlement_run.run_id IS 'Run number';
-COMMENT ON COLUMN @extschema@.settlement_run.job IS 'bill_direct, announce_price, close_year or preview_price';
+COMMENT ON COLUMN @extschema@.settlement_run.job IS 'The step (its CHECK, added with settlement_jobs(), is in 16_run_log.sql)';
 COMMENT ON COLUMN @extschema@.settlement_run.period IS 'Month (bill_direct) or first day of the year settled';
 COMMENT ON COLUMN @extschema@.settlement_run.started_at IS 'When the run started';
 COMMENT ON COLUMN @extschema@.settlement_run.finished_at IS 'When the run ended';
