@@ -2,9 +2,11 @@
 /* ------------------------------------------------------------------
  * Rating of usage (SPEC §3, §4.3, S3-S5)
  *
- * A year is hundreds of millions of usage rows, so the one pass over them
- * does nothing but sum calls by month, system and service (and municipality
- * for per-call services), in the C aggregate usage_groups();
+ * A year is hundreds of millions of usage rows; loading keeps their monthly
+ * sums per municipality, system and service (usage_summary), and the one
+ * pass over those sums does nothing but add them up by month, system and
+ * service (and municipality for per-call services), in the C aggregate
+ * usage_groups();
  * routing, tariffs, baselines and the rate() aggregate then work on those
  * sums, which are bounded by the number of output cells, not of rows.
  * Closing a year (rated_usage) and billing per-call months (per_call_lines)
@@ -204,18 +206,16 @@ DECLARE
 									  WHERE s.billing = 'per_call');
 	groups bytea;
 BEGIN
-	IF to_regclass(format('%I.%I', '@extschema@', @extschema@.usage_partition(p_year))) IS NULL THEN
-		RETURN;					/* no billing year, no partition, no usage */
-	END IF;
 	/*
-	 * The one pass: the year's partition, read by name and whole, grouped
-	 * in C; its memory is bounded by the distinct keys whatever the
-	 * planner estimates.
+	 * The one pass: the year's monthly sums (usage_summary, kept as usage
+	 * loads), grouped in C; its memory is bounded by the distinct keys
+	 * whatever the planner estimates.
 	 */
-	EXECUTE format('SELECT @extschema@.usage_groups(u.period, u.municipality_code, u.system_code, '
-				   'u.service_code, u.calls, $1) FROM %I.%I u', '@extschema@', @extschema@.usage_partition(p_year))
-	   INTO groups
-	  USING per_call_services;
+	SELECT @extschema@.usage_groups(u.period, u.municipality_code, u.system_code,
+									u.service_code, u.calls, per_call_services)
+	  INTO groups
+	  FROM @extschema@.usage_summary u
+	 WHERE u.period >= make_date(p_year, 1, 1) AND u.period < make_date(p_year + 1, 1, 1);
 	IF groups IS NULL THEN
 		RETURN;
 	END IF;

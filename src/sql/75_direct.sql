@@ -42,11 +42,10 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	/*
-	 * One pass over the months asked for (the BRIN index on usage (period)
-	 * skips the rest of the year's partition), over the per-call services'
-	 * rows only, grouped in C; then the same routing and pricing as the
-	 * close of a year (rated_cells), so bill_direct and close_year give the
-	 * same lines.
+	 * The monthly sums of the months asked for (usage_summary, kept as
+	 * usage loads), of the per-call services only, grouped in C; then the
+	 * same routing and pricing as the close of a year (rated_cells), so
+	 * bill_direct and close_year give the same lines.
 	 */
 	WITH per_call AS MATERIALIZED (
 		SELECT ARRAY(SELECT s.code FROM @extschema@.service s
@@ -57,7 +56,7 @@ AS $$
 	  FROM @extschema@.rated_cells(
 			(SELECT @extschema@.usage_groups(u.period, u.municipality_code, u.system_code,
 											 u.service_code, u.calls, per_call.codes)
-			   FROM @extschema@.usage u, per_call
+			   FROM @extschema@.usage_summary u, per_call
 			  WHERE u.period BETWEEN p_from AND p_to
 				AND u.service_code = ANY (per_call.codes)),
 			p_from, p_to) c

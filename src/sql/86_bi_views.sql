@@ -127,10 +127,7 @@ SELECT extract(year FROM u.period)::integer AS year, u.period AS month,
 	   t.unit_price::numeric(12,4) AS unit_price,
 	   round(u.calls * CASE WHEN s.billing::text = 'per_call' THEN t.unit_price
 							ELSE coalesce(t.unit_price, 0) END, 2)::numeric(14,2) AS amount
-  FROM (SELECT us.period, us.municipality_code, us.system_code, us.service_code,
-			   sum(us.calls) AS calls
-		  FROM @extschema@.usage us
-		 GROUP BY us.period, us.municipality_code, us.system_code, us.service_code) u
+  FROM @extschema@.usage_summary u
   JOIN @extschema@.service s ON s.code = u.service_code
   LEFT JOIN LATERAL (
 		SELECT tf.unit_price

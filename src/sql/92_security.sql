@@ -74,6 +74,7 @@ BEGIN
 			('municipality', 'code'),
 			('population', 'municipality_code'),
 			('usage', 'municipality_code'),
+			('usage_summary', 'municipality_code'),
 			('buffet_invoice', 'municipality_code'),
 			('installment', 'municipality_code'),
 			('schedule_charge', 'municipality_code'),
@@ -123,7 +124,7 @@ GRANT UPDATE, DELETE ON @extschema@.municipality, @extschema@.population, @extsc
 	TO afregning_admin;
 
 GRANT SELECT ON @extschema@.municipality, @extschema@.population, @extschema@.usage,
-	@extschema@.buffet_invoice, @extschema@.installment, @extschema@.schedule_charge,
+	@extschema@.usage_summary, @extschema@.buffet_invoice, @extschema@.installment, @extschema@.schedule_charge,
 	@extschema@.direct_charge_line, @extschema@.usage_line, @extschema@.municipality_role,
 	@extschema@.billing_year, @extschema@.price_announcement, @extschema@.service,
 	@extschema@.consumer_system, @extschema@.tariff,

@@ -5,7 +5,7 @@
  * refused with its SQLSTATE, followed by a check that nothing was written.
  */
 BEGIN;
-SELECT plan(219);
+SELECT plan(220);
 SET LOCAL search_path = afregning, public;
 
 /* ------------------------------------------------------------------
@@ -29,7 +29,7 @@ SELECT tables_are('afregning', ARRAY[
 	/* ledgers and bookkeeping */
 	'approval', 'buffet_invoice', 'carry_posting', 'charge_schedule', 'cost_line',
 	'direct_charge_line', 'direct_posting', 'installment', 'ledger_link', 'municipality_role',
-	'price_announcement', 'schedule_charge', 'settlement_run', 'usage_batch', 'usage_line',
+	'price_announcement', 'schedule_charge', 'settlement_run', 'usage_batch', 'usage_line', 'usage_summary',
 	'year_close'
 ]::name[] || ARRAY(SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 				  WHERE i.inhparent = 'afregning.usage'::regclass),
@@ -72,7 +72,7 @@ SELECT functions_are('afregning', ARRAY[
 	'status_change_allowed', 'tariff_effective_month', 'try_step_lock', 'usage_group_rows',
 	'usage_groups', 'usage_groups_accum', 'usage_groups_combine', 'usage_groups_deserialize',
 	'usage_groups_merge', 'usage_groups_merge_accum', 'usage_groups_serialize', 'usage_pair',
-	'usage_partition', 'usage_reference_unseen', 'usage_route', 'usage_row_valid',
+	'usage_partition', 'usage_reference_unseen', 'usage_route', 'usage_row_valid', 'usage_summary_apply',
 	'verify_ledger', 'waterfall_text', 'what_if_price', 'year_status', 'year_status_for_write'
 ], 'the functions of schema afregning');
 
@@ -145,6 +145,9 @@ SELECT columns_are('afregning', 'settlement_run',
 	'table settlement_run');
 SELECT columns_are('afregning', 'usage_batch', ARRAY['batch_key', 'loaded_at', 'note'],
 	'table usage_batch');
+SELECT columns_are('afregning', 'usage_summary',
+	ARRAY['period', 'municipality_code', 'system_code', 'service_code', 'calls', 'usage_rows'],
+	'table usage_summary');
 SELECT columns_are('afregning', 'usage_line',
 	ARRAY['year', 'route', 'payer_code', 'service_code', 'period', 'tariff_from', 'unit_price',
 		  'calls', 'amount', 'line_id'],

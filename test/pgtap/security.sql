@@ -28,7 +28,7 @@
  *         hostile search_path.
  */
 BEGIN;
-SELECT plan(122);
+SELECT plan(124);
 SET LOCAL search_path = afregning, public;
 
 /* ---- the group roles --------------------------------------------------- */
@@ -48,7 +48,7 @@ SELECT is(
 	(SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c
 	  WHERE c.relnamespace = 'afregning'::regnamespace AND c.relkind IN ('r', 'p')
 		AND c.relrowsecurity AND NOT c.relispartition),
-	'buffet_invoice,direct_charge_line,installment,municipality,municipality_role,population,schedule_charge,usage,usage_line',
+	'buffet_invoice,direct_charge_line,installment,municipality,municipality_role,population,schedule_charge,usage,usage_line,usage_summary',
 	'row-level security is enabled on every table keyed by municipality');
 
 SELECT is(
@@ -184,6 +184,11 @@ SELECT results_eq('SELECT municipality_code, count(*) FROM afregning.population 
 /* 2021: CPR Jan, CPR Feb, SAG Jan; 2022: CPR Jan, SAG Mar */
 SELECT results_eq('SELECT municipality_code, count(*) FROM afregning.usage GROUP BY 1',
 	$$VALUES ('101'::text COLLATE "C", 5::bigint)$$, 't_kbh: usage shows only the 5 rows of 101');
+SELECT results_eq('SELECT municipality_code, sum(calls)::bigint FROM afregning.usage_summary GROUP BY 1',
+	$$VALUES ('101'::text COLLATE "C", 9010::bigint)$$,
+	't_kbh: usage_summary shows only the sums of 101 (1000 + 10 + 5000 + 2000 + 1000 calls)');
+SELECT results_eq('SELECT municipality_code::text, sum(calls)::bigint FROM afregning.usage_month GROUP BY 1',
+	$$VALUES ('101'::text COLLATE "C", 9010::bigint)$$, 't_kbh: usage_month shows only the months of 101');
 SELECT results_eq('SELECT municipality_code, count(*) FROM afregning.buffet_invoice GROUP BY 1',
 	$$VALUES ('101'::text COLLATE "C", 1::bigint)$$, 't_kbh: buffet_invoice shows only 101');
 SELECT results_eq('SELECT municipality_code, count(*) FROM afregning.installment GROUP BY 1',

@@ -32,6 +32,9 @@
 #   delete   session 1 loads usage of system TEMP, session 2 deletes TEMP:
 #            refused, the usage keeps its system
 #   batch    both sessions load batch "dup": once (S11)
+#   sums     both sessions load a batch of their own into the same month,
+#            municipality, system and service: the live sum holds both
+#            loads, or the second fails with 40001
 # and, in sequence, a batch loaded by a committed transaction takes no more
 # rows (S11).
 #
@@ -153,7 +156,7 @@ ROLLBACK;" 2>/dev/null | sed -n 's/^digest=//p')
 	WANT=${SERIAL[$1]}
 }
 
-echo "1..114"
+echo "1..126"
 
 # ---- the fixture, as a template ----------------------------------------------
 
@@ -248,6 +251,13 @@ DELETE_TEMP="DELETE FROM afregning.consumer_system WHERE code = 'TEMP';"
 LOAD_DUP="INSERT INTO afregning.usage_batch (batch_key) VALUES ('dup');
 INSERT INTO afregning.usage (period, municipality_code, system_code, service_code, calls, batch_key)
 VALUES ('2021-07-01', '101', 'KOMM', 'CPR', 9, 'dup');"
+
+LOAD_SUM1="INSERT INTO afregning.usage_batch (batch_key) VALUES ('sum1');
+INSERT INTO afregning.usage (period, municipality_code, system_code, service_code, calls, batch_key)
+VALUES ('2021-01-01', '101', 'KOMM', 'CPR', 5, 'sum1');"
+LOAD_SUM2="INSERT INTO afregning.usage_batch (batch_key) VALUES ('sum2');
+INSERT INTO afregning.usage (period, municipality_code, system_code, service_code, calls, batch_key)
+VALUES ('2021-01-01', '101', 'KOMM', 'CPR', 6, 'sum2');"
 
 for level in "READ COMMITTED" "REPEATABLE READ" "SERIALIZABLE"; do
 	L=$(echo "$level" | tr 'A-Z ' 'a-z_')
@@ -383,6 +393,25 @@ for level in "READ COMMITTED" "REPEATABLE READ" "SERIALIZABLE"; do
 			WHERE u.system_code = 'TEMP'"
 	is "$GOT" "1" "delete [$L]: the usage of TEMP still has its system"
 	is "$DIGEST" "$WANT" "delete [$L]: the database is as after the load alone"
+
+	# ---- sums: two batches adding to the same monthly sum at once ----------
+	fresh "${BASE}_sums_$L"
+	if $rc; then serial "$LOAD_SUM1 $LOAD_SUM2"; else serial "$LOAD_SUM1"; fi
+	pair "$LOAD_SUM1" "$LOAD_SUM2" "$level"
+	is "$rc1/$(line held s1)" "0/true" "sums [$L]: session 1 adds 5 calls to 101's January CPR while session 2 waits"
+	check "SELECT (SELECT calls || '/' || usage_rows FROM afregning.usage_summary
+					WHERE period = '2021-01-01' AND municipality_code = '101')
+				  || ' ' || (SELECT sum(calls) FROM afregning.usage
+							  WHERE period = '2021-01-01' AND municipality_code = '101')"
+	if $rc; then
+		is "$rc2" "0" "sums [$L]: session 2 then adds its 6 calls"
+		# 1,000 + 5 + 6 = 1,011 calls from 3 rows, the sum equal to the rows'
+		is "$GOT" "1011/3 1011" "sums [$L]: the sum holds both loads, 1,011 calls from 3 rows"
+	else
+		is "$rc2/$(sqlstate s2)" "3/40001" "sums [$L]: session 2, whose snapshot predates the first load, fails with 40001"
+		is "$GOT" "1005/2 1005" "sums [$L]: the sum holds the first load only, 1,005 calls, as the rows do"
+	fi
+	is "$DIGEST" "$WANT" "sums [$L]: the database is as after the loads in turn"
 
 	# ---- batch: the same batch loaded in two sessions at once -------------
 	fresh "${BASE}_batch_$L"

@@ -146,6 +146,13 @@ ok $rc "every contract view and the calls per usage key are unchanged ($(cat "$T
 rows=$(find "$TMP/before" -type f ! -name usage -size +0 | wc -l)
 [ "$rows" -ge 10 ] && [ -s "$TMP/before/usage" ]
 ok $? "the comparison compares rows: $rows of 12 views hold some, and usage"
+# the live sums of 0.2.0 start from the usage 0.1.0 left
+q "$OLD" "SELECT concat_ws(' ', period, municipality_code, system_code, service_code, calls)
+		  FROM afregning.usage_summary ORDER BY 1" >"$TMP/summary"
+diff "$TMP/before/usage" "$TMP/summary" >"$TMP/summary.diff"
+rc=$?
+[ $rc -ne 0 ] && head -10 "$TMP/summary.diff" | sed 's/^/# /'
+ok $rc "usage_summary holds the calls per key of the usage 0.1.0 left ($(wc -l <"$TMP/summary") keys)"
 
 # ---- b) the catalog of the updated database ------------------------------
 # Everything the extension defines, as text that names no OID; usage
