@@ -12,10 +12,11 @@
  * service and batch must exist (23503), its batch must have been
  * registered by the loading transaction itself (23505: S11, a batch loads
  * once), its period must be the first of a month (23514), and its year
- * must not be closed (55000).  The cache lives for one command; the first
- * lookup of each code in a command locks the row it found as a foreign
- * key check would (see key_source), so a concurrent delete or close
- * cannot slip between the check and the commit.
+ * must not be closed (55000).  A row that passes adds its calls to the
+ * statement's monthly sums (usage_summary.c).  The cache lives for one
+ * command; the first lookup of each code in a command locks the row it
+ * found as a foreign key check would (see key_source), so a concurrent
+ * delete or close cannot slip between the check and the commit.
  *
  *-------------------------------------------------------------------------
  */
@@ -50,6 +51,7 @@
 #include "utils/snapmgr.h"
 
 #include "restore_mode.h"
+#include "usage_summary.h"
 
 /* Longest code a cache key holds; longer codes are looked up every time */
 #define KEY_CODE_MAX	64
@@ -409,13 +411,27 @@ check_period(DateADT period)
 }
 
 /*
- * Check one usage row as it is stored: usage_row_valid(period,
- * municipality_code, system_code, service_code, batch_key) is the CHECK
- * constraint usage_row_valid.  A CHECK, not a row trigger, because any
- * BEFORE ROW trigger makes COPY insert row by row instead of in batches,
- * which alone costs two thirds of its speed.  It raises the specific error
- * itself and otherwise returns true; nulls are left to NOT NULL.
+ * Check one usage row as it is stored (arguments period,
+ * municipality_code, system_code, service_code, then the batch_key at
+ * batch_arg): the CHECK constraint usage_row_valid.  A CHECK, not a row
+ * trigger, because any BEFORE ROW trigger makes COPY insert row by row
+ * instead of in batches, which alone costs two thirds of its speed.  It
+ * raises the specific error itself; nulls are left to NOT NULL.
  */
+static void
+check_row(FunctionCallInfo fcinfo, int batch_arg)
+{
+	reset_cache_if_stale();
+
+	if (!PG_ARGISNULL(0))
+		check_period(PG_GETARG_DATEADT(0));
+	check_reference(PG_GETARG_DATUM(1), PG_ARGISNULL(1), "municipality_code", KEY_MUNICIPALITY);
+	check_reference(PG_GETARG_DATUM(2), PG_ARGISNULL(2), "system_code", KEY_SYSTEM);
+	check_reference(PG_GETARG_DATUM(3), PG_ARGISNULL(3), "service_code", KEY_SERVICE);
+	check_reference(PG_GETARG_DATUM(batch_arg), PG_ARGISNULL(batch_arg), "batch_key", KEY_BATCH);
+}
+
+/* The check as 0.1.0 declared it, for a database not yet updated. */
 PG_FUNCTION_INFO_V1(usage_row_valid);
 
 Datum
@@ -424,16 +440,30 @@ usage_row_valid(PG_FUNCTION_ARGS)
 	/* a dump replays closed years' usage, in restore mode only */
 	if (restore_mode_active())
 		PG_RETURN_BOOL(true);
+	check_row(fcinfo, 4);
+	PG_RETURN_BOOL(true);
+}
 
-	reset_cache_if_stale();
+/*
+ * usage_row_check(period, municipality_code, system_code, service_code,
+ * calls, batch_key): the check, and then the row's calls added to the
+ * statement's monthly sums (usage_summary.c), which the AFTER STATEMENT
+ * trigger of usage writes to usage_summary.  In restore mode nothing is
+ * checked or added: the dump brings the sums.
+ */
+PG_FUNCTION_INFO_V1(usage_row_check);
 
-	if (!PG_ARGISNULL(0))
-		check_period(PG_GETARG_DATEADT(0));
-	check_reference(PG_GETARG_DATUM(1), PG_ARGISNULL(1), "municipality_code", KEY_MUNICIPALITY);
-	check_reference(PG_GETARG_DATUM(2), PG_ARGISNULL(2), "system_code", KEY_SYSTEM);
-	check_reference(PG_GETARG_DATUM(3), PG_ARGISNULL(3), "service_code", KEY_SERVICE);
-	check_reference(PG_GETARG_DATUM(4), PG_ARGISNULL(4), "batch_key", KEY_BATCH);
-
+Datum
+usage_row_check(PG_FUNCTION_ARGS)
+{
+	if (restore_mode_active())
+		PG_RETURN_BOOL(true);
+	check_row(fcinfo, 5);
+	/* a null is refused by NOT NULL, which runs before any CHECK */
+	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1) && !PG_ARGISNULL(2) &&
+		!PG_ARGISNULL(3) && !PG_ARGISNULL(4))
+		usage_summary_add(PG_GETARG_DATEADT(0), PG_GETARG_TEXT_PP(1), PG_GETARG_TEXT_PP(2),
+						  PG_GETARG_TEXT_PP(3), PG_GETARG_INT64(4));
 	PG_RETURN_BOOL(true);
 }
 

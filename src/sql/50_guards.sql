@@ -264,15 +264,15 @@ COMMENT ON FUNCTION @extschema@.guard_tariff() IS
 	'Trigger: a tariff change may not alter the price per call in force in any month of a closed year, whose usage is already rated; months of open and announced years are not locked (SPEC S15)';
 
 CREATE FUNCTION @extschema@.usage_row_valid(period date, municipality_code text,
-	system_code text, service_code text, batch_key text)
+	system_code text, service_code text, calls bigint, batch_key text)
 RETURNS boolean
-AS 'MODULE_PATHNAME', 'usage_row_valid'
+AS 'MODULE_PATHNAME', 'usage_row_check'
 /* it locks the rows it reads (the year FOR SHARE, codes FOR KEY SHARE) */
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, text) IS
-	'Check of a usage row: known municipality, system, service and batch (else 23503), a first day of a month (23514), a year that is not closed (55000); raises the error itself, true otherwise. Volatile: it reads the reference tables from a per-command cache and locks what it reads (the year FOR SHARE, codes FOR KEY SHARE), so a concurrent close or delete is seen';
-REVOKE ALL ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, text) TO afregning_admin;
+COMMENT ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, bigint, text) IS
+	'Check of a usage row: known municipality, system, service and batch (else 23503), a first day of a month (23514), a year that is not closed (55000); raises the error itself, true otherwise, and adds the row''s calls to its statement''s monthly sums (written to usage_summary when the statement ends). Volatile: it reads the reference tables from a per-command cache and locks what it reads (the year FOR SHARE, codes FOR KEY SHARE), so a concurrent close or delete is seen';
+REVOKE ALL ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, bigint, text) TO afregning_admin;
 
 /*
  * A CHECK rather than a row trigger: COPY keeps inserting in batches. It
@@ -282,7 +282,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.usage_row_valid(date, text, text, text, te
  * dumps replay in restore mode).
  */
 ALTER TABLE @extschema@.usage ADD CONSTRAINT usage_row_valid
-	CHECK (@extschema@.usage_row_valid(period, municipality_code, system_code, service_code, batch_key)) NOT VALID;
+	CHECK (@extschema@.usage_row_valid(period, municipality_code, system_code, service_code,
+									   calls, batch_key)) NOT VALID;
 
 CREATE FUNCTION @extschema@.guard_usage_reference()
 RETURNS trigger

@@ -4,25 +4,26 @@
  *
  * Every statement that loads usage adds its rows' calls to one sum per
  * month, municipality, consumer system and service, in the statement
- * itself: a statement trigger reads the rows it loaded (its transition
- * table), groups them once and adds the sums, in key order so that two
- * loads of the same keys cannot deadlock.  A month holds tens of
- * thousands of such sums however many rows its batches bring, so
- * usage_month, bill_direct() and close_year() read the sums and never
- * the raw rows.
+ * itself: the usage CHECK adds each row it lets in to the statement's
+ * sums in C (src/usage_summary.c), and an AFTER STATEMENT trigger writes
+ * them, in key order so that two loads of the same keys cannot deadlock.
+ * A month holds tens of thousands of such sums however many rows its
+ * batches bring, so usage_month, bill_direct() and close_year() read the
+ * sums and never the raw rows.
  *
- * The sums are written by the loading transaction, so they commit or
- * roll back with the rows: a refused row refuses the statement, and
- * nothing is added.  A key that two transactions load at once is added
- * to by both under READ COMMITTED (the second waits for the first); under
- * REPEATABLE READ or SERIALIZABLE the second fails with 40001 and is
- * retried, like any concurrent update.
+ * The sums are written by the loading statement, so they commit or roll
+ * back with the rows: a refused row refuses the statement, and nothing is
+ * added.  Usage is append-only (UPDATE, DELETE and TRUNCATE are refused as
+ * for every ledger), so loading is the only change the sums follow.  A key
+ * that two transactions load at once is added to by both under READ
+ * COMMITTED (the second waits for the first); under REPEATABLE READ or
+ * SERIALIZABLE the second fails with 40001 and is retried.
  *
- * A new table in 0.2.0: an upgrade fills it from the usage it finds.
- * A dump carries it with the usage partitions, whose rows it restores
- * directly into each partition (no trigger fires); restored through the
- * partitioned table with afregning.restore_mode on, the trigger adds
- * nothing either, since the dump brings the sums.
+ * Loads go through afregning.usage, whose statement triggers these are
+ * (only the extension's owner may insert into a partition directly, and
+ * such rows are not summed).  A new table in 0.2.0: an upgrade fills it
+ * from the usage it finds.  A dump carries it with the usage partitions;
+ * in restore mode the check adds nothing, since the dump brings the sums.
  * ------------------------------------------------------------------ */
 
 CREATE TABLE @extschema@.usage_summary (
@@ -55,11 +56,23 @@ SELECT u.period, u.municipality_code, u.system_code, u.service_code,
   FROM @extschema@.usage u
  GROUP BY 1, 2, 3, 4;
 
-/*
- * Add the rows a statement loaded, one sum per key.  Usage is append-only
- * (its UPDATE, DELETE and TRUNCATE are refused as for every ledger), so
- * loading is the only change the sums follow.
- */
+CREATE FUNCTION @extschema@.usage_summary_reset()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'usage_summary_reset'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.usage_summary_reset() IS
+	'Trigger: a statement loading usage starts with no pending monthly sums';
+REVOKE ALL ON FUNCTION @extschema@.usage_summary_reset() FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.usage_summary_pending(OUT period date, OUT municipality_code text,
+	OUT system_code text, OUT service_code text, OUT calls bigint, OUT usage_rows bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'usage_summary_pending'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10000;
+COMMENT ON FUNCTION @extschema@.usage_summary_pending() IS
+	'Internal: the monthly sums of the usage the current statement loaded, one row per month, municipality, system and service; reading them empties them';
+REVOKE ALL ON FUNCTION @extschema@.usage_summary_pending() FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.usage_summary_apply()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -67,16 +80,10 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	/* a restore brings the sums with the rows */
-	IF @extschema@.restoring() THEN
-		RETURN NULL;
-	END IF;
 	INSERT INTO @extschema@.usage_summary AS s
 		(period, municipality_code, system_code, service_code, calls, usage_rows)
-	SELECT n.period, n.municipality_code, n.system_code, n.service_code,
-		   sum(n.calls)::bigint, count(*)
-	  FROM new_rows n
-	 GROUP BY 1, 2, 3, 4
+	SELECT p.period, p.municipality_code, p.system_code, p.service_code, p.calls, p.usage_rows
+	  FROM @extschema@.usage_summary_pending() p
 	 ORDER BY 1, 2, 3, 4
 	ON CONFLICT (period, municipality_code, system_code, service_code)
 	DO UPDATE SET calls = s.calls + excluded.calls,
@@ -85,11 +92,13 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.usage_summary_apply() IS
-	'Trigger: adds the calls of the usage rows a statement loaded to usage_summary, in the statement''s own transaction';
+	'Trigger: adds the monthly sums of the usage a statement loaded to usage_summary, in the statement''s own transaction';
 REVOKE ALL ON FUNCTION @extschema@.usage_summary_apply() FROM PUBLIC;
 
+CREATE TRIGGER usage_summary_start BEFORE INSERT ON @extschema@.usage
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.usage_summary_reset();
 CREATE TRIGGER usage_summary_insert AFTER INSERT ON @extschema@.usage
-	REFERENCING NEW TABLE AS new_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.usage_summary_apply();
-/* also while a session replays in replica mode: the function decides */
+/* also while a session replays in replica mode: the check decides */
+ALTER TABLE @extschema@.usage ENABLE ALWAYS TRIGGER usage_summary_start;
 ALTER TABLE @extschema@.usage ENABLE ALWAYS TRIGGER usage_summary_insert;

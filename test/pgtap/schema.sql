@@ -72,7 +72,7 @@ SELECT functions_are('afregning', ARRAY[
 	'status_change_allowed', 'tariff_effective_month', 'try_step_lock', 'usage_group_rows',
 	'usage_groups', 'usage_groups_accum', 'usage_groups_combine', 'usage_groups_deserialize',
 	'usage_groups_merge', 'usage_groups_merge_accum', 'usage_groups_serialize', 'usage_pair',
-	'usage_partition', 'usage_reference_unseen', 'usage_route', 'usage_row_valid', 'usage_summary_apply',
+	'usage_partition', 'usage_reference_unseen', 'usage_route', 'usage_row_valid', 'usage_summary_apply', 'usage_summary_pending', 'usage_summary_reset',
 	'verify_ledger', 'waterfall_text', 'what_if_price', 'year_status', 'year_status_for_write'
 ], 'the functions of schema afregning');
 
