@@ -12,10 +12,12 @@
  * (usage_row_check, in usage_guard.c) adds the row's calls here, to a hash
  * table of the statement's sums, once the row has passed its checks; a
  * BEFORE STATEMENT trigger empties the table, and an AFTER STATEMENT
- * trigger takes the sums (usage_summary_pending) and adds them to
- * usage_summary.  The table holds one entry per key the statement
- * loaded, whatever the number of rows.
+ * trigger takes the sums in key order (usage_summary_pending) and adds
+ * them to usage_summary.
  *
+ * The codes are interned to small ids, so a sum's key is 16 bytes and its
+ * entry 32: a year's few hundred thousand keys stay near the cache, and
+ * memory is bounded by the keys the statement loaded, whatever its rows.
  * A statement that fails leaves its sums unread: the next statement's
  * BEFORE trigger, or a new transaction, empties them first.
  *
@@ -37,80 +39,155 @@
 
 #include "usage_summary.h"
 
-/*
- * A key is the period as 8 hex digits and the three codes, each ended by
- * a unit separator: at most 8 + 4 + 33 + 65 bytes, since the codes'
- * format checks bound them to 3, 32 and 64 characters.
- */
-#define SUMMARY_KEY_LEN		128
-#define CODE_SEPARATOR		'\x1f'
+/* codes are at most 64 bytes (their format checks); one more for the NUL */
+#define CODE_MAX		64
+
+typedef enum CodeKind
+{
+	CODE_MUNICIPALITY = 0,
+	CODE_SYSTEM,
+	CODE_SERVICE,
+	CODE_KINDS
+} CodeKind;
+
+/* One dictionary per kind of code: code -> id, and id -> code */
+typedef struct CodeEntry
+{
+	char		code[CODE_MAX + 1];
+	uint32		id;
+} CodeEntry;
+
+typedef struct CodeDict
+{
+	HTAB	   *ids;
+	char	  **codes;			/* by id */
+	uint32		count;
+	uint32		allocated;
+	/* consecutive rows of a load often repeat a code */
+	char		last[CODE_MAX + 1];
+	int			last_len;
+	uint32		last_id;
+} CodeDict;
+
+typedef struct SumKey
+{
+	DateADT		period;
+	uint32		code[CODE_KINDS];
+} SumKey;
 
 typedef struct PendingSum
 {
-	char		key[SUMMARY_KEY_LEN];
+	SumKey		key;
 	int64		calls;
 	int64		rows;
 } PendingSum;
 
-static HTAB *pending = NULL;
-static LocalTransactionId pending_lxid = InvalidLocalTransactionId;
+/* The statement's sums, in a memory context of their own */
+typedef struct Pending
+{
+	MemoryContext cxt;
+	LocalTransactionId lxid;
+	HTAB	   *sums;
+	CodeDict	dict[CODE_KINDS];
+} Pending;
 
-/* Empty the pending sums. */
+static Pending pending = {NULL, InvalidLocalTransactionId, NULL};
+
+/* Empty the pending sums: a fresh context, table and dictionaries. */
 static void
 pending_reset(void)
 {
 	HASHCTL		ctl;
+	int			kind;
 
-	if (pending != NULL)
-		hash_destroy(pending);
+	if (pending.cxt != NULL)
+		MemoryContextDelete(pending.cxt);
+	memset(&pending, 0, sizeof(pending));
+	pending.cxt = AllocSetContextCreate(TopMemoryContext, "afregning pending usage sums",
+										ALLOCSET_DEFAULT_SIZES);
+	pending.lxid = MyProc->lxid;
+
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = SUMMARY_KEY_LEN;
+	ctl.keysize = sizeof(SumKey);
 	ctl.entrysize = sizeof(PendingSum);
-	ctl.hcxt = TopMemoryContext;
-	pending = hash_create("afregning pending usage sums", 1024, &ctl,
-						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	pending_lxid = MyProc->lxid;
+	ctl.hcxt = pending.cxt;
+	pending.sums = hash_create("afregning pending usage sums", 1024, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	for (kind = 0; kind < CODE_KINDS; kind++)
+	{
+		CodeDict   *d = &pending.dict[kind];
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = CODE_MAX + 1;
+		ctl.entrysize = sizeof(CodeEntry);
+		ctl.hcxt = pending.cxt;
+		d->ids = hash_create("afregning pending usage codes", 128, &ctl,
+							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		d->allocated = 128;
+		d->codes = MemoryContextAlloc(pending.cxt, d->allocated * sizeof(char *));
+		d->last_len = -1;
+	}
 }
 
-/* Append a code and its separator to a key; false when it does not fit. */
-static bool
-key_append(char *key, int *len, text *code)
+/* The id of a code, interned on first sight. */
+static uint32
+code_id(CodeKind kind, text *code)
 {
-	int			n = VARSIZE_ANY_EXHDR(code);
+	CodeDict   *d = &pending.dict[kind];
+	const char *s = VARDATA_ANY(code);
+	int			len = VARSIZE_ANY_EXHDR(code);
+	char		key[CODE_MAX + 1];
+	CodeEntry  *entry;
+	bool		found;
 
-	if (*len + n + 1 >= SUMMARY_KEY_LEN)
-		return false;
-	memcpy(key + *len, VARDATA_ANY(code), n);
-	*len += n;
-	key[(*len)++] = CODE_SEPARATOR;
-	return true;
+	if (len == d->last_len && memcmp(d->last, s, len) == 0)
+		return d->last_id;
+	if (len > CODE_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("usage code \"%s\" is too long to be summed",
+						text_to_cstring(code)),
+				 errdetail("Codes have at most %d characters.", CODE_MAX)));
+	memcpy(key, s, len);
+	key[len] = '\0';
+
+	entry = (CodeEntry *) hash_search(d->ids, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		if (d->count == d->allocated)
+		{
+			d->allocated *= 2;
+			d->codes = repalloc(d->codes, d->allocated * sizeof(char *));
+		}
+		entry->id = d->count;
+		d->codes[d->count++] = entry->code;
+	}
+	memcpy(d->last, s, len);
+	d->last_len = len;
+	d->last_id = entry->id;
+	return entry->id;
 }
 
 void
 usage_summary_add(DateADT period, text *municipality, text *system, text *service,
 				  int64 calls)
 {
-	char		key[SUMMARY_KEY_LEN];
-	int			len;
+	SumKey		key;
 	PendingSum *sum;
 	bool		found;
 
 	/* sums left by another transaction are not ours */
-	if (pending == NULL || pending_lxid != MyProc->lxid)
+	if (pending.cxt == NULL || pending.lxid != MyProc->lxid)
 		pending_reset();
 
-	snprintf(key, sizeof(key), "%08x", (uint32) period);
-	len = 8;
-	if (!key_append(key, &len, municipality) || !key_append(key, &len, system) ||
-		!key_append(key, &len, service))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("usage codes are too long to be summed"),
-				 errdetail("Municipality, system and service codes together may have at most %d bytes.",
-						   SUMMARY_KEY_LEN - 12)));
-	key[len] = '\0';
+	memset(&key, 0, sizeof(key));
+	key.period = period;
+	key.code[CODE_MUNICIPALITY] = code_id(CODE_MUNICIPALITY, municipality);
+	key.code[CODE_SYSTEM] = code_id(CODE_SYSTEM, system);
+	key.code[CODE_SERVICE] = code_id(CODE_SERVICE, service);
 
-	sum = (PendingSum *) hash_search(pending, key, HASH_ENTER, &found);
+	sum = (PendingSum *) hash_search(pending.sums, &key, HASH_ENTER, &found);
 	if (!found)
 	{
 		sum->calls = 0;
@@ -143,22 +220,29 @@ usage_summary_reset(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* The text of a code in a key, up to its separator; advances *p past it. */
-static Datum
-key_code(const char **p)
+/* Key order: period, then the codes as bytes (the "C" collation of the table). */
+static int
+sum_cmp(const void *a, const void *b)
 {
-	const char *end = strchr(*p, CODE_SEPARATOR);
-	Datum		code;
+	const PendingSum *x = *(PendingSum *const *) a;
+	const PendingSum *y = *(PendingSum *const *) b;
+	int			kind;
 
-	Assert(end != NULL);
-	code = PointerGetDatum(cstring_to_text_with_len(*p, end - *p));
-	*p = end + 1;
-	return code;
+	if (x->key.period != y->key.period)
+		return x->key.period < y->key.period ? -1 : 1;
+	for (kind = 0; kind < CODE_KINDS; kind++)
+	{
+		if (x->key.code[kind] != y->key.code[kind])
+			return strcmp(pending.dict[kind].codes[x->key.code[kind]],
+						  pending.dict[kind].codes[y->key.code[kind]]);
+	}
+	return 0;
 }
 
 /*
  * usage_summary_pending(): the sums the current statement loaded, one row
- * per key, and empties them.  Called by the AFTER STATEMENT trigger.
+ * per key in key order (so that two loads lock shared sums in the same
+ * order), and empties them.  Called by the AFTER STATEMENT trigger.
  */
 PG_FUNCTION_INFO_V1(usage_summary_pending);
 
@@ -168,25 +252,31 @@ usage_summary_pending(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	HASH_SEQ_STATUS seq;
 	PendingSum *sum;
+	PendingSum **sorted;
+	long		n = 0;
+	long		i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (pending == NULL || pending_lxid != MyProc->lxid)
+	if (pending.cxt == NULL || pending.lxid != MyProc->lxid)
 		PG_RETURN_VOID();
 
-	hash_seq_init(&seq, pending);
+	sorted = MemoryContextAlloc(pending.cxt,
+								Max(hash_get_num_entries(pending.sums), 1) * sizeof(PendingSum *));
+	hash_seq_init(&seq, pending.sums);
 	while ((sum = (PendingSum *) hash_seq_search(&seq)) != NULL)
+		sorted[n++] = sum;
+	qsort(sorted, n, sizeof(PendingSum *), sum_cmp);
+
+	for (i = 0; i < n; i++)
 	{
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
-		const char *p = sum->key + 8;
-		char		hex[9];
+		int			kind;
 
-		memcpy(hex, sum->key, 8);
-		hex[8] = '\0';
-		values[0] = DateADTGetDatum((DateADT) strtoul(hex, NULL, 16));
-		values[1] = key_code(&p);
-		values[2] = key_code(&p);
-		values[3] = key_code(&p);
+		sum = sorted[i];
+		values[0] = DateADTGetDatum(sum->key.period);
+		for (kind = 0; kind < CODE_KINDS; kind++)
+			values[1 + kind] = CStringGetTextDatum(pending.dict[kind].codes[sum->key.code[kind]]);
 		values[4] = Int64GetDatum(sum->calls);
 		values[5] = Int64GetDatum(sum->rows);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -70,7 +70,7 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'usage_summary_pending'
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10000;
 COMMENT ON FUNCTION @extschema@.usage_summary_pending() IS
-	'Internal: the monthly sums of the usage the current statement loaded, one row per month, municipality, system and service; reading them empties them';
+	'Internal: the monthly sums of the usage the current statement loaded, one row per month, municipality, system and service, in that order; reading them empties them';
 REVOKE ALL ON FUNCTION @extschema@.usage_summary_pending() FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.usage_summary_apply()
@@ -82,9 +82,9 @@ AS $$
 BEGIN
 	INSERT INTO @extschema@.usage_summary AS s
 		(period, municipality_code, system_code, service_code, calls, usage_rows)
+	/* in key order, as usage_summary_pending() returns them */
 	SELECT p.period, p.municipality_code, p.system_code, p.service_code, p.calls, p.usage_rows
 	  FROM @extschema@.usage_summary_pending() p
-	 ORDER BY 1, 2, 3, 4
 	ON CONFLICT (period, municipality_code, system_code, service_code)
 	DO UPDATE SET calls = s.calls + excluded.calls,
 				  usage_rows = s.usage_rows + excluded.usage_rows;

@@ -3,7 +3,7 @@
 -- the raw rows, a refused or rolled-back load adds nothing, a restore adds
 -- nothing, and usage_month, bill_direct and close_year read the sums.
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 SET LOCAL search_path = afregning, public;
 
 INSERT INTO municipality VALUES ('101', 'A', 'Hovedstaden'), ('147', 'B', 'Hovedstaden');
@@ -69,6 +69,22 @@ SELECT is(pg_temp.summary(),
 	'refused and rolled-back loads left every sum as it was');
 SELECT is(pg_temp.summary(), pg_temp.from_rows(), 'the sums equal the raw rows'' sums');
 
+-- a refused statement's sums are never written by the next one: the first
+-- row below passes the check (its 500 calls are summed) before the second
+-- is refused; then a good load adds its own 2 calls only
+DO $$
+BEGIN
+	INSERT INTO afregning.usage VALUES ('2021-02-01', '147', 'ESDH', 'CVR', 500, 'b2'),
+		('2021-02-01', '999', 'ESDH', 'CVR', 1, 'b2');
+EXCEPTION WHEN foreign_key_violation THEN
+	NULL;
+END
+$$;
+INSERT INTO usage VALUES ('2021-02-01', '147', 'ESDH', 'CVR', 2, 'b2');
+SELECT is((SELECT calls || '/' || usage_rows FROM usage_summary
+			WHERE period = '2021-02-01' AND municipality_code = '147'),
+	'9/3', 'after a refused load caught in PL/pgSQL, a good load adds its 2 calls only: 7 + 2 = 9 from 3 rows');
+
 -- readers answer from the sums
 SELECT is((SELECT calls FROM usage_month
 			WHERE month = '2021-01-01' AND municipality_code = '101' AND service_code = 'CVR'),
@@ -117,7 +133,7 @@ SELECT is((SELECT count(*)::integer FROM usage_summary WHERE period = '2021-03-0
 ROLLBACK TO SAVEPOINT restore;
 SELECT is(current_setting('afregning.restore_mode'), 'off', 'restore mode is off again');
 
--- close_year rates the sums: pool usage 16 + 7 + 7 = 30 CVR calls (no tariff: 0.00) and
+-- close_year rates the sums: pool usage 16 + 7 + 9 = 32 CVR calls (no tariff: 0.00) and
 -- 40 CPR calls at 0.25 = 10.00 for municipality 101
 INSERT INTO population VALUES (2021, '101', 1000), (2021, '147', 1000);
 SELECT announce_price(2021);
@@ -125,8 +141,8 @@ SELECT close_year(2021, true);
 SELECT is((SELECT string_agg(route || ' ' || coalesce(payer_code, '-') || ' ' || service_code
 							 || ' ' || calls || ' ' || amount, ', ' ORDER BY route, service_code)
 			 FROM usage_line WHERE year = 2021),
-	'pool - CVR 30 0.00, municipality 101 CPR 40 10.00',
-	'close_year rates the sums: 30 pool calls, 40 per-call calls for 10.00');
+	'pool - CVR 32 0.00, municipality 101 CPR 40 10.00',
+	'close_year rates the sums: 32 pool calls, 40 per-call calls for 10.00');
 
 SELECT * FROM finish();
 ROLLBACK;
