@@ -421,20 +421,21 @@ DECLARE
 	pv record := @extschema@.preview_price(p_year);
 	st @extschema@.year_status := @extschema@.year_status(p_year);
 	/* one line per cost type, then the lines below, numbered on from there */
-	types integer := cardinality(enum_range(NULL::@extschema@.cost_type));
+	types integer := cardinality(@extschema@.labels('cost_type'::text));
 BEGIN
 	/* the cost-type lines and carry_in add up exactly to the pool line */
 	RETURN QUERY
-	SELECT (row_number() OVER (ORDER BY ct))::integer, ct::text,
+	SELECT ct.n::integer, ct.name,
 		   coalesce((SELECT sum(x.amount)::numeric(14,2) FROM (
 						SELECT l.amount FROM @extschema@.cost_line l
 						 WHERE st <> 'open' AND l.year = p_year AND l.basis = 'expected'
-						   AND l.route = 'pool' AND l.cost_type = ct
+						   AND l.route = 'pool' AND l.cost_type = ct.name
 						UNION ALL
 						SELECT a.amount FROM @extschema@.cost_allocation a
 						 WHERE st = 'open' AND a.year = p_year AND a.basis = 'expected'
-						   AND a.route = 'pool' AND a.cost_type = ct::text) x), 0.00)
-	  FROM unnest(enum_range(NULL::@extschema@.cost_type)) AS ct;
+						   AND a.route = 'pool' AND a.cost_type = ct.name) x), 0.00)
+	  FROM unnest(@extschema@.labels('cost_type'::text)) WITH ORDINALITY AS ct(name, n)
+	 ORDER BY ct.n;
 	line := types + 1; item := 'carry_in'; amount := pv.carry_in; RETURN NEXT;
 	line := types + 2; item := 'pool'; amount := pv.pool; RETURN NEXT;
 	line := types + 3; item := 'citizens'; amount := pv.citizens; RETURN NEXT;

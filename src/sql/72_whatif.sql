@@ -17,7 +17,7 @@ AS $$
 DECLARE
 	base record := @extschema@.preview_price(p_year);
 	decimals integer := (SELECT b.price_decimals FROM @extschema@.billing_year b WHERE b.year = p_year);
-	cost_types text[] := enum_range(NULL::@extschema@.cost_type)::text[];
+	cost_types text[] := @extschema@.labels('cost_type'::text);
 	k text;
 	v jsonb;
 	item jsonb;

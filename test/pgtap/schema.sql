@@ -5,7 +5,7 @@
  * refused with its SQLSTATE, followed by a check that nothing was written.
  */
 BEGIN;
-SELECT plan(220);
+SELECT plan(222);
 SET LOCAL search_path = afregning, public;
 
 /* ------------------------------------------------------------------
@@ -59,7 +59,7 @@ SELECT functions_are('afregning', ARRAY[
 	'guard_usage_reference', 'guard_usage_reference_current', 'guard_usage_routing',
 	'guard_year_rows', 'invoking_user', 'ledger_chain', 'ledger_chain_step',
 	'ledger_link_pending', 'ledger_link_row', 'ledger_row_digest', 'ledger_row_key',
-	'ledgers_hold_data', 'live_phase', 'lock_carry_target', 'lock_direct_months', 'lock_year',
+	'label_valid', 'labels', 'ledgers_hold_data', 'live_phase', 'lock_carry_target', 'lock_direct_months', 'lock_year',
 	'log_step_end', 'log_step_failed', 'log_step_start', 'month_tariff', 'my_municipalities',
 	'number_buffet_invoice', 'outer_role', 'per_call_charged', 'per_call_lines',
 	'per_citizen_price', 'post_direct', 'post_schedule_charges', 'progress_begin',
@@ -279,19 +279,35 @@ SELECT col_type_is('afregning', t, 'price', 'numeric(12,2)', format('%s.price is
   FROM unnest(ARRAY['price_announcement', 'buffet_invoice']) AS t;
 
 /* ------------------------------------------------------------------
- * Enums: exactly the labels of the spec, in this order
+ * Value lists: exactly the labels of the spec, in this order; the input
+ * tables' lists are domains over text (their typos are refused with the
+ * list, test/pgtap/input_checks.sql), the rest enums
  * ------------------------------------------------------------------ */
 
-SELECT enum_has_labels('afregning', 'system_class',
+SELECT is(labels('region'),
+	ARRAY['Hovedstaden', 'Sjælland', 'Syddanmark', 'Midtjylland', 'Nordjylland'], 'region labels');
+SELECT is(labels('system_class'),
 	ARRAY['municipal', 'monopoly_break', 'udk', 'own_billing', 'kombit_project'], 'system_class labels');
-SELECT enum_has_labels('afregning', 'platform', ARRAY['serviceplatform', 'support_system'], 'platform labels');
-SELECT enum_has_labels('afregning', 'funding', ARRAY['ordered', 'development_pool'], 'funding labels');
-SELECT enum_has_labels('afregning', 'billing_method', ARRAY['pool', 'per_call'], 'billing_method labels');
-SELECT enum_has_labels('afregning', 'year_status', ARRAY['open', 'announced', 'closed'], 'year_status labels');
-SELECT enum_has_labels('afregning', 'cost_type',
+SELECT is(labels('platform'), ARRAY['serviceplatform', 'support_system'], 'platform labels');
+SELECT is(labels('funding'), ARRAY['ordered', 'development_pool'], 'funding labels');
+SELECT is(labels('billing_method'), ARRAY['pool', 'per_call'], 'billing_method labels');
+SELECT is(labels('cost_type'),
 	ARRAY['establishment', 'infrastructure_establishment', 'operations', 'support_admin',
 		  'data_consumption', 'dissemination', 'development_pool'], 'cost_type labels');
-SELECT enum_has_labels('afregning', 'cost_basis', ARRAY['expected', 'actual'], 'cost_basis labels');
+SELECT is(labels('cost_basis'), ARRAY['expected', 'actual'], 'cost_basis labels');
+SELECT is((SELECT string_agg(t.typname || ':' || format_type(t.typbasetype, NULL) || ':'
+							 || pg_get_constraintdef(c.oid), ', ' ORDER BY t.typname)
+			 FROM pg_type t JOIN pg_constraint c ON c.contypid = t.oid
+			WHERE t.typnamespace = 'afregning'::regnamespace AND t.typtype = 'd'),
+	'billing_method:text:CHECK (label_valid(''billing_method''::text, VALUE)), '
+	|| 'cost_basis:text:CHECK (label_valid(''cost_basis''::text, VALUE)), '
+	|| 'cost_type:text:CHECK (label_valid(''cost_type''::text, VALUE)), '
+	|| 'funding:text:CHECK (label_valid(''funding''::text, VALUE)), '
+	|| 'platform:text:CHECK (label_valid(''platform''::text, VALUE)), '
+	|| 'region:text:CHECK (label_valid(''region''::text, VALUE)), '
+	|| 'system_class:text:CHECK (label_valid(''system_class''::text, VALUE))',
+	'the seven value lists of the input tables are domains over text checked by label_valid()');
+SELECT enum_has_labels('afregning', 'year_status', ARRAY['open', 'announced', 'closed'], 'year_status labels');
 SELECT enum_has_labels('afregning', 'route', ARRAY['pool', 'system', 'municipality', 'per_call'], 'route labels');
 
 /* ------------------------------------------------------------------

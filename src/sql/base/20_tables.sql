@@ -6,7 +6,7 @@
 CREATE TABLE @extschema@.municipality (
 	code		text COLLATE "C" NOT NULL,
 	name		text NOT NULL,
-	region		@extschema@.region NOT NULL,
+	region		text NOT NULL,
 	CONSTRAINT municipality_pkey PRIMARY KEY (code),
 	CONSTRAINT municipality_code_format CHECK (code ~ '^[0-9]{3}$'),
 	CONSTRAINT municipality_name_key UNIQUE (name),
@@ -71,7 +71,7 @@ COMMENT ON COLUMN @extschema@.population.citizens IS 'Number of citizens (borger
 CREATE TABLE @extschema@.consumer_system (
 	code		text COLLATE "C" NOT NULL,
 	name		text NOT NULL,
-	class		@extschema@.system_class NOT NULL,
+	class		text NOT NULL,
 	CONSTRAINT consumer_system_pkey PRIMARY KEY (code),
 	CONSTRAINT consumer_system_code_format CHECK (code ~ '^[A-Za-z0-9_.-]{1,32}$'),
 	CONSTRAINT consumer_system_name_not_blank CHECK (btrim(name) <> '')
@@ -86,9 +86,9 @@ COMMENT ON COLUMN @extschema@.consumer_system.class IS
 CREATE TABLE @extschema@.service (
 	code		text COLLATE "C" NOT NULL,
 	name		text NOT NULL,
-	platform	@extschema@.platform NOT NULL,
-	funding		@extschema@.funding NOT NULL DEFAULT 'ordered',
-	billing		@extschema@.billing_method NOT NULL DEFAULT 'pool',
+	platform	text NOT NULL,
+	funding		text NOT NULL,			/* DEFAULT 'ordered', set in 11_labels.sql */
+	billing		text NOT NULL,			/* DEFAULT 'pool', set in 11_labels.sql */
 	CONSTRAINT service_pkey PRIMARY KEY (code),
 	CONSTRAINT service_code_format CHECK (code ~ '^[A-Za-z0-9_.-]{1,64}$'),
 	CONSTRAINT service_name_not_blank CHECK (btrim(name) <> '')
@@ -160,8 +160,8 @@ COMMENT ON COLUMN @extschema@.baseline.calls IS 'Calls per year covered by the s
 CREATE TABLE @extschema@.cost_entry (
 	entry_key		text COLLATE "C" NOT NULL,
 	year			integer NOT NULL,
-	cost_type		@extschema@.cost_type NOT NULL,
-	basis			@extschema@.cost_basis NOT NULL,
+	cost_type		text NOT NULL,
+	basis			text NOT NULL,
 	service_code	text COLLATE "C",
 	system_code		text COLLATE "C",
 	amount			numeric(14,2) NOT NULL,
@@ -178,11 +178,8 @@ CREATE TABLE @extschema@.cost_entry (
 		REFERENCES @extschema@.consumer_system (code),
 	CONSTRAINT cost_entry_corrects_fkey FOREIGN KEY (corrects)
 		REFERENCES @extschema@.cost_entry (entry_key),
-	CONSTRAINT cost_entry_corrects_actual CHECK (corrects IS NULL OR basis = 'actual'),
-	CONSTRAINT cost_entry_corrects_other CHECK (corrects IS DISTINCT FROM entry_key),
-	CONSTRAINT cost_entry_establishment_payer CHECK
-		(cost_type NOT IN ('establishment', 'infrastructure_establishment')
-		 OR system_code IS NOT NULL OR service_code IS NOT NULL)
+	CONSTRAINT cost_entry_corrects_other CHECK (corrects IS DISTINCT FROM entry_key)
+	/* the checks on cost_type and basis are added with their domains (11_labels.sql) */
 );
 COMMENT ON TABLE @extschema@.cost_entry IS
 	'Ledger of expected (forventede) and actual (faktiske) costs by cost type; append-only, corrections are new entries';

@@ -214,8 +214,8 @@ COMMENT ON COLUMN @extschema@.schedule_charge.amount IS 'Charge, DKK';
 CREATE TABLE @extschema@.cost_line (
 	entry_key		text COLLATE "C" NOT NULL,
 	year			integer NOT NULL,
-	cost_type		@extschema@.cost_type NOT NULL,
-	basis			@extschema@.cost_basis NOT NULL,
+	cost_type		text NOT NULL,
+	basis			text NOT NULL,
 	route			@extschema@.route NOT NULL,
 	payer_code		text COLLATE "C",
 	amount			numeric(14,2) NOT NULL,
