@@ -241,23 +241,19 @@ BILL_JAN="SELECT 'posted=' || count(*) FROM afregning.bill_direct('2021-01-01');
 BILL_MAR="SELECT 'posted=' || count(*) FROM afregning.bill_direct('2021-03-01');"
 CLOSE="SELECT 'difference=' || afregning.close_year(2021);"
 ANNOUNCE="SELECT 'price=' || afregning.announce_price(2022);"
-LOAD_LATE="INSERT INTO afregning.usage_batch (batch_key) VALUES ('late');
+# load BATCH PERIOD MUNICIPALITY SYSTEM CALLS: register a batch and load one
+# row of CPR calls into it, in one transaction (S11)
+load() {
+	echo "INSERT INTO afregning.usage_batch (batch_key) VALUES ('$1');
 INSERT INTO afregning.usage (period, municipality_code, system_code, service_code, calls, batch_key)
-VALUES ('2021-05-01', '101', 'KOMM', 'CPR', 7, 'late');"
-LOAD_TEMP="INSERT INTO afregning.usage_batch (batch_key) VALUES ('tmp');
-INSERT INTO afregning.usage (period, municipality_code, system_code, service_code, calls, batch_key)
-VALUES ('2021-06-01', '101', 'TEMP', 'CPR', 5, 'tmp');"
+VALUES ('$2', '$3', '$4', 'CPR', $5, '$1');"
+}
+LOAD_LATE=$(load late 2021-05-01 101 KOMM 7)
+LOAD_TEMP=$(load tmp 2021-06-01 101 TEMP 5)
 DELETE_TEMP="DELETE FROM afregning.consumer_system WHERE code = 'TEMP';"
-LOAD_DUP="INSERT INTO afregning.usage_batch (batch_key) VALUES ('dup');
-INSERT INTO afregning.usage (period, municipality_code, system_code, service_code, calls, batch_key)
-VALUES ('2021-07-01', '101', 'KOMM', 'CPR', 9, 'dup');"
-
-LOAD_SUM1="INSERT INTO afregning.usage_batch (batch_key) VALUES ('sum1');
-INSERT INTO afregning.usage (period, municipality_code, system_code, service_code, calls, batch_key)
-VALUES ('2021-01-01', '101', 'KOMM', 'CPR', 5, 'sum1');"
-LOAD_SUM2="INSERT INTO afregning.usage_batch (batch_key) VALUES ('sum2');
-INSERT INTO afregning.usage (period, municipality_code, system_code, service_code, calls, batch_key)
-VALUES ('2021-01-01', '101', 'KOMM', 'CPR', 6, 'sum2');"
+LOAD_DUP=$(load dup 2021-07-01 101 KOMM 9)
+LOAD_SUM1=$(load sum1 2021-01-01 101 KOMM 5)
+LOAD_SUM2=$(load sum2 2021-01-01 101 KOMM 6)
 
 for level in "READ COMMITTED" "REPEATABLE READ" "SERIALIZABLE"; do
 	L=$(echo "$level" | tr 'A-Z ' 'a-z_')
