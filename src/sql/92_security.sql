@@ -50,16 +50,15 @@ CREATE TRIGGER municipality_role_bind BEFORE INSERT OR UPDATE ON @extschema@.mun
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.bind_municipality_role();
 ALTER TABLE @extschema@.municipality_role ENABLE ALWAYS TRIGGER municipality_role_bind;
 
+/*
+ * By OID: a row of a dropped role, or of a namesake created since, grants
+ * nothing.  In C, so that it is read once per command and role and the
+ * policies below can compare with it directly (src/municipality_scope.c).
+ */
 CREATE FUNCTION @extschema@.my_municipalities()
 RETURNS text[]
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	/* by OID: a row of a dropped role, or of a namesake created since, grants nothing */
-	SELECT coalesce(array_agg(DISTINCT m.municipality_code), '{}')
-	  FROM @extschema@.municipality_role m
-	 WHERE pg_catalog.pg_has_role(m.role_oid, 'MEMBER'::text)
-$$;
+AS 'MODULE_PATHNAME', 'my_municipalities'
+LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.my_municipalities() IS
 	'Municipality codes the current role may read through the municipality_role mapping (by role OID)';
 REVOKE ALL ON FUNCTION @extschema@.my_municipalities() FROM PUBLIC;
@@ -86,7 +85,7 @@ BEGIN
 					   'TO afregning_admin, afregning_reader USING (true) WITH CHECK (true)', t.tab);
 		EXECUTE format('CREATE POLICY own_municipality ON @extschema@.%I FOR SELECT '
 					   'TO afregning_municipality '
-					   'USING (%s IN (SELECT pg_catalog.unnest(@extschema@.my_municipalities())))', t.tab, t.col);
+					   'USING (%s = ANY (@extschema@.my_municipalities()))', t.tab, t.col);
 	END LOOP;
 END
 $$;

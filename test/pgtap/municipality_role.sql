@@ -8,7 +8,7 @@
  * test/scenario/roles.sh.)
  */
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 SET LOCAL search_path = afregning, public;
 SET LOCAL client_min_messages = warning;
 
@@ -46,6 +46,23 @@ SELECT is((SELECT role_oid FROM municipality_role WHERE role_name = 't_map_later
 	'in restore mode a row of a role that does not exist is kept, bound to no role (not to the OID in the dump)');
 ROLLBACK TO SAVEPOINT restore;
 
+/* the answer is kept per command and role: asked first as the superuser
+ * (a member of every role, so every mapped code) and then as t_map_b in
+ * the same command, it must be t_map_b's own */
+CREATE FUNCTION pg_temp.codes_after_superuser(p_role text) RETURNS text
+LANGUAGE plpgsql AS $f$
+DECLARE
+	first text[] := afregning.my_municipalities();
+BEGIN
+	EXECUTE format('SET LOCAL ROLE %I', p_role);
+	RETURN array_to_string(first, ',') || ' then ' || array_to_string(afregning.my_municipalities(), ',');
+END
+$f$;
+INSERT INTO municipality_role (role_name, municipality_code) VALUES ('t_map_a', '101');
+SELECT is(pg_temp.codes_after_superuser('t_map_b'), '101,147 then 147',
+	'in one command the superuser reads 101 and 147, then t_map_b only its own 147');
+RESET ROLE;
+DELETE FROM municipality_role WHERE role_name = 't_map_a';
 /* t_map_b is mapped to 147 */
 SET LOCAL ROLE t_map_b;
 SELECT is(my_municipalities(), '{147}'::text[], 't_map_b reads 147 through its binding');
@@ -59,6 +76,11 @@ SELECT is((SELECT string_agg(p.tablename || '.' || p.policyname, ', ')
 			  AND (coalesce(p.qual, '') ~ 'pg_roles|pg_authid|rolname'
 				   OR coalesce(p.with_check, '') ~ 'pg_roles|pg_authid|rolname')),
 	NULL, 'no policy reads pg_roles or compares role names');
+SELECT is((SELECT string_agg(p.tablename || '.' || p.policyname, ', ')
+			 FROM pg_policies p
+			WHERE p.schemaname = 'afregning'
+			  AND (coalesce(p.qual, '') ~* 'select' OR coalesce(p.with_check, '') ~* 'select')),
+	NULL, 'no policy holds a subquery (compared with my_municipalities() directly)');
 SELECT is((SELECT prosrc ~ 'pg_roles|rolname' FROM pg_proc
 			WHERE oid = 'afregning.my_municipalities()'::regprocedure),
 	false, 'my_municipalities() compares OIDs, not names');
