@@ -35,6 +35,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION @extschema@.labels(text) IS
 	'The valid values (gyldige værdier) of a value list, in their documented order: region, system_class, platform, funding, billing_method, cost_type or cost_basis; null for another name';
+REVOKE ALL ON FUNCTION @extschema@.labels(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.labels(text)
 	TO afregning_admin, afregning_reader, afregning_municipality;
 
@@ -58,6 +59,7 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.label_valid(text, text) IS
 	'Check of the value-list domains: true for a value of labels(p_list) or null, otherwise 22P02 with the valid values in its DETAIL';
+REVOKE ALL ON FUNCTION @extschema@.label_valid(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.label_valid(text, text)
 	TO afregning_admin, afregning_reader, afregning_municipality;
 
