@@ -5,8 +5,9 @@
  * Usage is partitioned by year and arrives month by month, so within a
  * partition the rows of a month lie together.  A BRIN index on period
  * (a few pages per year, next to nothing to maintain while loading) lets
- * bill_direct(month) read that month's block ranges instead of the whole
- * year.
+ * a query of one month's raw rows (an audit of a batch, say) read that
+ * month's block ranges instead of the whole year.  The settlement itself
+ * reads the monthly sums (63_usage_summary.sql).
  *
  * The index is made on each partition, not on the partitioned table: an
  * index of the parent would belong to the extension, and a restored dump
