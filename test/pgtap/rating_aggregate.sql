@@ -279,20 +279,7 @@ SELECT i % 3, i % 1000, i, 0.0650 + 0.0001 * (i % 3)
   FROM generate_series(1, 200000) i;
 ANALYZE public.rate_usage_par;
 
-/* the plan, with ANALYZE, so that launched workers show */
-CREATE FUNCTION pg_temp.plan_of(query text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	result text := '';
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
-	LOOP
-		result := result || line || E'\n';
-	END LOOP;
-	RETURN result;
-END
-$$;
+\ir ../lib/plan_of.sql
 
 \set q_total 'SELECT afregning.rate(calls, unit_price) AS total FROM public.rate_usage_par'
 \set q_groups 'SELECT string_agg(g || \':\' || r, \' \' ORDER BY g) AS groups FROM (SELECT g, afregning.rate(calls, unit_price) AS r FROM public.rate_usage_par GROUP BY g) s'

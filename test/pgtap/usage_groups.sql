@@ -244,19 +244,7 @@ SELECT make_date(2021, 1 + (i % 12)::integer, 1), 'm' || (i % 98), 'y' || (i % 2
   FROM generate_series(1, 200000) i;
 ANALYZE public.ug_par;
 
-CREATE FUNCTION pg_temp.plan_of(query text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	result text := '';
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
-	LOOP
-		result := result || line || E'\n';
-	END LOOP;
-	RETURN result;
-END
-$$;
+\ir ../lib/plan_of.sql
 
 \set q_groups 'SELECT afregning.usage_groups(period, municipality_code, system_code, service_code, calls, ARRAY[\'s0\', \'s1\']) AS g FROM public.ug_par'
 

@@ -92,17 +92,7 @@ SELECT is((SELECT calls FROM usage_month
 SELECT is((SELECT amount FROM usage_month
 			WHERE month = '2021-01-01' AND municipality_code = '101' AND service_code = 'CPR'),
 	10.00::numeric(14,2), 'usage_month: 40 CPR calls × 0.25 = 10.00');
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	line text;
-	plan text := '';
-BEGIN
-	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-		plan := plan || line || E'\n';
-	END LOOP;
-	RETURN plan;
-END
-$$;
+\ir ../lib/plan_of.sql
 SELECT unalike(pg_temp.plan_of('SELECT * FROM afregning.usage_month WHERE month = ''2021-01-01'''),
 	'%usage_y2021%', 'usage_month never reads the raw usage rows');
 SELECT alike(pg_temp.plan_of('SELECT * FROM afregning.usage_month WHERE month = ''2021-01-01'''),

@@ -98,23 +98,9 @@ echo "1..16"
 
 "$PSQL" -X -q -v ON_ERROR_STOP=1 -d postgres \
 	-c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" -c "CREATE DATABASE \"$DB\"" >/dev/null || exit 1
+"$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$(dirname "$0")/../lib/wait_until.sql" >/dev/null || exit 1
 "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$DB" >/dev/null <<'SQL' || exit 1
 CREATE EXTENSION afregning;
-CREATE FUNCTION public.wait_until(cond text, timeout interval) RETURNS boolean
-LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz := clock_timestamp();
-	holds boolean;
-BEGIN
-	LOOP
-		PERFORM pg_stat_clear_snapshot();
-		EXECUTE 'SELECT ' || cond INTO holds;
-		IF holds THEN RETURN true; END IF;
-		IF clock_timestamp() - t0 > timeout THEN RETURN false; END IF;
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END
-$$;
 /* a signal a REPEATABLE READ session can see: sequences are not MVCC */
 CREATE SEQUENCE public.b_done;
 SET search_path = afregning;

@@ -162,23 +162,9 @@ echo "1..126"
 
 PGOPTIONS='-c client_min_messages=warning' "$PSQL" -X -q -v ON_ERROR_STOP=1 -d postgres \
 	-c "DROP DATABASE IF EXISTS \"$TEMPLATE\" WITH (FORCE)" -c "CREATE DATABASE \"$TEMPLATE\"" >/dev/null || exit 1
+"$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$TEMPLATE" -f "$(dirname "$0")/../lib/wait_until.sql" >/dev/null || exit 1
 "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$TEMPLATE" >/dev/null <<'SQL' || exit 1
 CREATE EXTENSION afregning;
-CREATE FUNCTION public.wait_until(cond text, timeout interval) RETURNS boolean
-LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz := clock_timestamp();
-	holds boolean;
-BEGIN
-	LOOP
-		PERFORM pg_stat_clear_snapshot();
-		EXECUTE 'SELECT ' || cond INTO holds;
-		IF holds THEN RETURN true; END IF;
-		IF clock_timestamp() - t0 > timeout THEN RETURN false; END IF;
-		PERFORM pg_sleep(0.05);
-	END LOOP;
-END
-$$;
 /* every row of every table of the extension, but for timestamps (when a
  * step ran) and generated line numbers (how often a sequence was drawn);
  * and but for the hash chain, whose links hash those timestamps and line
