@@ -50,12 +50,14 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "code_dict.h"
+
 /* Format of the serialized state */
 #define UG_MAGIC		0x41465547	/* "AFUG" */
 #define UG_VERSION		1
 
-/* Ids are 16 bits; the all-ones id means "no municipality" */
-#define UG_MAX_CODES	65535
+/* Ids are 16 bits (code_dict.h); the all-ones id means "no municipality" */
+#define UG_MAX_CODES	CODE_DICT_MAX
 #define UG_NO_ID		0xFFFF
 
 /* A packed key can never be all ones (a period id is below UG_MAX_CODES) */
@@ -69,21 +71,6 @@
 #define UG_KEY_SYSTEM(k)	((int) (((k) >> 16) & 0xFFFF))
 #define UG_KEY_SERVICE(k)	((int) ((k) & 0xFFFF))
 
-/* Interned text codes of one column: id -> bytes, bytes -> id */
-typedef struct UGDict
-{
-	const char *what;			/* column name, for errors */
-	int			n;				/* codes interned */
-	int			cap;			/* room in codes/lens/per_call */
-	char	  **codes;			/* id -> bytes (not terminated) */
-	int		   *lens;			/* id -> length */
-	uint64	   *w0;				/* id -> bytes 1-8, zero-padded */
-	uint64	   *w1;				/* id -> bytes 9-16, zero-padded */
-	bool	   *per_call;		/* id -> per-call service (services only) */
-	uint16	   *slots;			/* open addressing: id + 1, 0 = empty */
-	int			nslots;			/* power of two, at least 2 × n */
-	int			last;			/* id found last, -1 if none */
-} UGDict;
 
 /* One slot of the group table */
 typedef struct UGGroup
@@ -103,9 +90,9 @@ typedef struct UGState
 	DateADT    *periods;
 	int			last_period;
 
-	UGDict		muni;
-	UGDict		system;
-	UGDict		service;
+	CodeDict		muni;
+	CodeDict		system;
+	CodeDict		service;
 
 	/* the services whose calls are kept per municipality */
 	bool		per_call_known; /* per_call_list was read */
@@ -156,155 +143,6 @@ invalid_state(const char *detail)
 			 errhint("Pass a value made by afregning.usage_groups or afregning.usage_groups_merge.")));
 }
 
-static void
-pg_attribute_noreturn()
-too_many_codes(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("too many distinct values of %s in one usage grouping", what),
-			 errdetail("A grouping holds at most %d distinct values of each key column.",
-					   UG_MAX_CODES),
-			 errhint("Group fewer rows at a time, e.g. one year.")));
-}
-
-/* ------------------------------------------------------------------
- * Dictionaries of codes
- * ------------------------------------------------------------------ */
-
-/*
- * The first 16 bytes of a code as two zero-padded words.  Codes are short,
- * so two codes of equal length are equal when their words are (longer codes
- * compare their bytes too), and the words hash cheaply: no call to memcmp()
- * or hash_bytes() on the path of a row.
- */
-static inline void
-code_words(const char *bytes, int len, uint64 *w0, uint64 *w1)
-{
-	uint64		w[2] = {0, 0};
-	int			n = Min(len, 16);
-	int			k;
-
-	for (k = 0; k < n; k++)
-		w[k >> 3] |= (uint64) (unsigned char) bytes[k] << ((k & 7) * 8);
-	*w0 = w[0];
-	*w1 = w[1];
-}
-
-static inline uint32
-code_hash(uint64 w0, uint64 w1, int len)
-{
-	uint64		h = (w0 * UINT64CONST(0x9e3779b97f4a7c15)) ^
-		(w1 * UINT64CONST(0xbf58476d1ce4e5b9)) ^ (uint64) len;
-
-	h ^= h >> 31;
-	h *= UINT64CONST(0x94d049bb133111eb);
-	h ^= h >> 29;
-	return (uint32) h;
-}
-
-static inline bool
-code_equal(UGDict *dict, int id, const char *bytes, int len, uint64 w0, uint64 w1)
-{
-	return dict->lens[id] == len && dict->w0[id] == w0 && dict->w1[id] == w1 &&
-		(len <= 16 || memcmp(dict->codes[id], bytes, len) == 0);
-}
-
-static void
-dict_init(MemoryContext cxt, UGDict *dict, const char *what)
-{
-	dict->what = what;
-	dict->n = 0;
-	dict->cap = 16;
-	dict->codes = MemoryContextAlloc(cxt, dict->cap * sizeof(char *));
-	dict->lens = MemoryContextAlloc(cxt, dict->cap * sizeof(int));
-	dict->w0 = MemoryContextAlloc(cxt, dict->cap * sizeof(uint64));
-	dict->w1 = MemoryContextAlloc(cxt, dict->cap * sizeof(uint64));
-	dict->per_call = MemoryContextAllocZero(cxt, dict->cap * sizeof(bool));
-	dict->nslots = 64;
-	dict->slots = MemoryContextAllocZero(cxt, dict->nslots * sizeof(uint16));
-	dict->last = -1;
-}
-
-/* Double the slots of a dictionary and place its codes again. */
-static void
-dict_grow_slots(MemoryContext cxt, UGDict *dict)
-{
-	int			nslots = dict->nslots * 2;
-	uint16	   *slots = MemoryContextAllocZero(cxt, nslots * sizeof(uint16));
-	int			id;
-
-	for (id = 0; id < dict->n; id++)
-	{
-		uint32		i = code_hash(dict->w0[id], dict->w1[id], dict->lens[id]) & (nslots - 1);
-
-		while (slots[i] != 0)
-			i = (i + 1) & (nslots - 1);
-		slots[i] = (uint16) (id + 1);
-	}
-	pfree(dict->slots);
-	dict->slots = slots;
-	dict->nslots = nslots;
-}
-
-/*
- * The id of a code, interned if new; *is_new tells whether it was.
- */
-static inline int
-dict_intern(MemoryContext cxt, UGDict *dict, const char *bytes, int len,
-			bool *is_new)
-{
-	uint32		i;
-	int			id;
-	uint64		w0;
-	uint64		w1;
-
-	*is_new = false;
-	code_words(bytes, len, &w0, &w1);
-	/* most rows repeat a code of the row before */
-	if (dict->last >= 0 && code_equal(dict, dict->last, bytes, len, w0, w1))
-		return dict->last;
-
-	i = code_hash(w0, w1, len) & (dict->nslots - 1);
-	while (dict->slots[i] != 0)
-	{
-		id = dict->slots[i] - 1;
-		if (code_equal(dict, id, bytes, len, w0, w1))
-		{
-			dict->last = id;
-			return id;
-		}
-		i = (i + 1) & (dict->nslots - 1);
-	}
-
-	if (dict->n >= UG_MAX_CODES)
-		too_many_codes(dict->what);
-	if (dict->n == dict->cap)
-	{
-		int			cap = Min(dict->cap * 2, UG_MAX_CODES);
-
-		dict->codes = repalloc(dict->codes, cap * sizeof(char *));
-		dict->lens = repalloc(dict->lens, cap * sizeof(int));
-		dict->w0 = repalloc(dict->w0, cap * sizeof(uint64));
-		dict->w1 = repalloc(dict->w1, cap * sizeof(uint64));
-		dict->per_call = repalloc(dict->per_call, cap * sizeof(bool));
-		memset(dict->per_call + dict->cap, 0, (cap - dict->cap) * sizeof(bool));
-		dict->cap = cap;
-	}
-	id = dict->n++;
-	dict->codes[id] = MemoryContextAlloc(cxt, Max(len, 1));
-	memcpy(dict->codes[id], bytes, len);
-	dict->lens[id] = len;
-	dict->w0[id] = w0;
-	dict->w1[id] = w1;
-	dict->slots[i] = (uint16) (id + 1);
-	dict->last = id;
-	*is_new = true;
-
-	if (dict->n * 2 > dict->nslots)
-		dict_grow_slots(cxt, dict);
-	return id;
-}
 
 /* ------------------------------------------------------------------
  * The state
@@ -319,9 +157,9 @@ state_new(MemoryContext cxt)
 	state->period_cap = 16;
 	state->periods = MemoryContextAlloc(cxt, state->period_cap * sizeof(DateADT));
 	state->last_period = -1;
-	dict_init(cxt, &state->muni, "municipality_code");
-	dict_init(cxt, &state->system, "system_code");
-	dict_init(cxt, &state->service, "service_code");
+	code_dict_init(cxt, &state->muni, "municipality_code");
+	code_dict_init(cxt, &state->system, "system_code");
+	code_dict_init(cxt, &state->service, "service_code");
 	state->nslots = 1024;
 	state->groups = MemoryContextAlloc(cxt, state->nslots * sizeof(UGGroup));
 	memset(state->groups, 0xFF, state->nslots * sizeof(UGGroup));
@@ -345,7 +183,7 @@ state_period(UGState *state, DateADT period)
 		}
 	}
 	if (state->nperiods >= UG_MAX_CODES)
-		too_many_codes("period");
+		code_dict_too_many("period");
 	if (state->nperiods == state->period_cap)
 	{
 		state->period_cap = Min(state->period_cap * 2, UG_MAX_CODES);
@@ -546,21 +384,21 @@ usage_groups_accum(PG_FUNCTION_ARGS)
 	period_id = state_period(state, PG_GETARG_DATEADT(1));
 
 	bytes = text_arg(fcinfo, 3, &len);
-	system_id = dict_intern(aggcontext, &state->system, bytes, len, &is_new);
+	system_id = code_dict_intern(aggcontext, &state->system, bytes, len, &is_new);
 
 	bytes = text_arg(fcinfo, 4, &len);
-	service_id = dict_intern(aggcontext, &state->service, bytes, len, &is_new);
+	service_id = code_dict_intern(aggcontext, &state->service, bytes, len, &is_new);
 	if (is_new)
-		state->service.per_call[service_id] = state_is_per_call(state, bytes, len);
+		state->service.flag[service_id] = state_is_per_call(state, bytes, len);
 
-	if (state->service.per_call[service_id])
+	if (state->service.flag[service_id])
 	{
 		if (PG_ARGISNULL(2))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("municipality_code of a usage row of a per-call service must not be null")));
 		bytes = text_arg(fcinfo, 2, &len);
-		muni_id = dict_intern(aggcontext, &state->muni, bytes, len, &is_new);
+		muni_id = code_dict_intern(aggcontext, &state->muni, bytes, len, &is_new);
 	}
 
 	state_add(state, UG_KEY(period_id, muni_id, system_id, service_id), calls);
@@ -576,7 +414,7 @@ usage_groups_accum(PG_FUNCTION_ARGS)
  * services the per-call flag travels along.
  */
 static int *
-dict_map(MemoryContext cxt, UGDict *into, int n, char **codes, int *lens,
+dict_map(MemoryContext cxt, CodeDict *into, int n, char **codes, int *lens,
 		 bool *per_call)
 {
 	int		   *map = palloc(Max(n, 1) * sizeof(int));
@@ -585,9 +423,9 @@ dict_map(MemoryContext cxt, UGDict *into, int n, char **codes, int *lens,
 
 	for (id = 0; id < n; id++)
 	{
-		map[id] = dict_intern(cxt, into, codes[id], lens[id], &is_new);
+		map[id] = code_dict_intern(cxt, into, codes[id], lens[id], &is_new);
 		if (per_call != NULL && per_call[id])
-			into->per_call[map[id]] = true;
+			into->flag[map[id]] = true;
 	}
 	return map;
 }
@@ -612,7 +450,7 @@ state_merge(UGState *state, UGState *other)
 						  other->system.codes, other->system.lens, NULL);
 	service_map = dict_map(state->cxt, &state->service, other->service.n,
 						   other->service.codes, other->service.lens,
-						   other->service.per_call);
+						   other->service.flag);
 
 	for (s = 0; s < other->nslots; s++)
 	{
@@ -668,7 +506,7 @@ usage_groups_combine(PG_FUNCTION_ARGS)
  * ------------------------------------------------------------------ */
 
 static void
-send_dict(StringInfo buf, UGDict *dict, bool with_flag)
+send_dict(StringInfo buf, CodeDict *dict, bool with_flag)
 {
 	int			id;
 
@@ -678,7 +516,7 @@ send_dict(StringInfo buf, UGDict *dict, bool with_flag)
 		pq_sendint32(buf, (uint32) dict->lens[id]);
 		pq_sendbytes(buf, dict->codes[id], dict->lens[id]);
 		if (with_flag)
-			pq_sendbyte(buf, dict->per_call[id] ? 1 : 0);
+			pq_sendbyte(buf, dict->flag[id] ? 1 : 0);
 	}
 }
 
@@ -774,7 +612,7 @@ read_count(UGReader *r, const char *what)
 
 /* Read a dictionary of codes and intern each into 'into'; the id map. */
 static int *
-read_dict(UGReader *r, MemoryContext cxt, UGDict *into, bool with_flag, int *n)
+read_dict(UGReader *r, MemoryContext cxt, CodeDict *into, bool with_flag, int *n)
 {
 	int		   *map;
 	int			id;
@@ -794,14 +632,14 @@ read_dict(UGReader *r, MemoryContext cxt, UGDict *into, bool with_flag, int *n)
 		r->p += len;
 		if (memchr(bytes, '\0', len) != NULL)
 			invalid_state(psprintf("A value of %s holds a zero byte.", into->what));
-		map[id] = dict_intern(cxt, into, bytes, (int) len, &is_new);
+		map[id] = code_dict_intern(cxt, into, bytes, (int) len, &is_new);
 		if (with_flag)
 		{
 			reader_need(r, 1);
 			if (r->p[0] > 1)
 				invalid_state("A per-call flag is neither 0 nor 1.");
 			if (r->p[0] == 1)
-				into->per_call[map[id]] = true;
+				into->flag[map[id]] = true;
 			r->p += 1;
 		}
 	}

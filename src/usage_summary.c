@@ -15,8 +15,8 @@
  * trigger takes the sums in key order (usage_summary_pending) and adds
  * them to usage_summary.
  *
- * The codes are interned to small ids, so a sum's key is 16 bytes and its
- * entry 32: a year's few hundred thousand keys stay near the cache, and
+ * The codes are interned to small ids (code_dict.h, as in the grouping
+ * aggregate), so a sum's key is 16 bytes and its entry 32: a year's few hundred thousand keys stay near the cache, and
  * memory is bounded by the keys the statement loaded, whatever its rows.
  * A statement that fails leaves its sums unread: the next statement's
  * BEFORE trigger, or a new transaction, empties them first.
@@ -37,10 +37,8 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
+#include "code_dict.h"
 #include "usage_summary.h"
-
-/* codes are at most 64 bytes (their format checks); one more for the NUL */
-#define CODE_MAX		64
 
 typedef enum CodeKind
 {
@@ -49,25 +47,6 @@ typedef enum CodeKind
 	CODE_SERVICE,
 	CODE_KINDS
 } CodeKind;
-
-/* One dictionary per kind of code: code -> id, and id -> code */
-typedef struct CodeEntry
-{
-	char		code[CODE_MAX + 1];
-	uint32		id;
-} CodeEntry;
-
-typedef struct CodeDict
-{
-	HTAB	   *ids;
-	char	  **codes;			/* by id */
-	uint32		count;
-	uint32		allocated;
-	/* consecutive rows of a load often repeat a code */
-	char		last[CODE_MAX + 1];
-	int			last_len;
-	uint32		last_id;
-} CodeDict;
 
 typedef struct SumKey
 {
@@ -97,6 +76,7 @@ static Pending pending = {NULL, InvalidLocalTransactionId, NULL};
 static void
 pending_reset(void)
 {
+	static const char *const what[CODE_KINDS] = {"municipality_code", "system_code", "service_code"};
 	HASHCTL		ctl;
 	int			kind;
 
@@ -113,60 +93,18 @@ pending_reset(void)
 	ctl.hcxt = pending.cxt;
 	pending.sums = hash_create("afregning pending usage sums", 1024, &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-
 	for (kind = 0; kind < CODE_KINDS; kind++)
-	{
-		CodeDict   *d = &pending.dict[kind];
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = CODE_MAX + 1;
-		ctl.entrysize = sizeof(CodeEntry);
-		ctl.hcxt = pending.cxt;
-		d->ids = hash_create("afregning pending usage codes", 128, &ctl,
-							 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-		d->allocated = 128;
-		d->codes = MemoryContextAlloc(pending.cxt, d->allocated * sizeof(char *));
-		d->last_len = -1;
-	}
+		code_dict_init(pending.cxt, &pending.dict[kind], what[kind]);
 }
 
 /* The id of a code, interned on first sight. */
 static uint32
 code_id(CodeKind kind, text *code)
 {
-	CodeDict   *d = &pending.dict[kind];
-	const char *s = VARDATA_ANY(code);
-	int			len = VARSIZE_ANY_EXHDR(code);
-	char		key[CODE_MAX + 1];
-	CodeEntry  *entry;
-	bool		found;
+	bool		is_new;
 
-	if (len == d->last_len && memcmp(d->last, s, len) == 0)
-		return d->last_id;
-	if (len > CODE_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("usage code \"%s\" is too long to be summed",
-						text_to_cstring(code)),
-				 errdetail("Codes have at most %d characters.", CODE_MAX)));
-	memcpy(key, s, len);
-	key[len] = '\0';
-
-	entry = (CodeEntry *) hash_search(d->ids, key, HASH_ENTER, &found);
-	if (!found)
-	{
-		if (d->count == d->allocated)
-		{
-			d->allocated *= 2;
-			d->codes = repalloc(d->codes, d->allocated * sizeof(char *));
-		}
-		entry->id = d->count;
-		d->codes[d->count++] = entry->code;
-	}
-	memcpy(d->last, s, len);
-	d->last_len = len;
-	d->last_id = entry->id;
-	return entry->id;
+	return (uint32) code_dict_intern(pending.cxt, &pending.dict[kind], VARDATA_ANY(code),
+									 VARSIZE_ANY_EXHDR(code), &is_new);
 }
 
 void
@@ -232,9 +170,15 @@ sum_cmp(const void *a, const void *b)
 		return x->key.period < y->key.period ? -1 : 1;
 	for (kind = 0; kind < CODE_KINDS; kind++)
 	{
-		if (x->key.code[kind] != y->key.code[kind])
-			return strcmp(pending.dict[kind].codes[x->key.code[kind]],
-						  pending.dict[kind].codes[y->key.code[kind]]);
+		CodeDict   *d = &pending.dict[kind];
+		int			a = x->key.code[kind];
+		int			b = y->key.code[kind];
+		int			c;
+
+		if (a == b)
+			continue;
+		c = memcmp(d->codes[a], d->codes[b], Min(d->lens[a], d->lens[b]));
+		return c != 0 ? c : (d->lens[a] < d->lens[b] ? -1 : 1);
 	}
 	return 0;
 }
@@ -276,7 +220,12 @@ usage_summary_pending(PG_FUNCTION_ARGS)
 		sum = sorted[i];
 		values[0] = DateADTGetDatum(sum->key.period);
 		for (kind = 0; kind < CODE_KINDS; kind++)
-			values[1 + kind] = CStringGetTextDatum(pending.dict[kind].codes[sum->key.code[kind]]);
+		{
+			CodeDict   *d = &pending.dict[kind];
+			int			id = sum->key.code[kind];
+
+			values[1 + kind] = PointerGetDatum(cstring_to_text_with_len(d->codes[id], d->lens[id]));
+		}
 		values[4] = Int64GetDatum(sum->calls);
 		values[5] = Int64GetDatum(sum->rows);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
