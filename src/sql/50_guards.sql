@@ -297,7 +297,7 @@ BEGIN
 	IF TG_OP = 'UPDATE' AND NEW.code IS NOT DISTINCT FROM OLD.code THEN
 		RETURN NEW;
 	END IF;
-	EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.usage WHERE %I = $1)', '@extschema@', TG_ARGV[0])
+	EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.usage_summary WHERE %I = $1)', '@extschema@', TG_ARGV[0])
 	   INTO referenced USING OLD.code;
 	IF referenced THEN
 		RAISE EXCEPTION USING

@@ -41,7 +41,7 @@ BEGIN
 				IS DISTINCT FROM @extschema@.usage_route(NEW.class, s.billing)
 				OR @extschema@.baseline_applies(OLD.class, s.platform)
 				IS DISTINCT FROM @extschema@.baseline_applies(NEW.class, s.platform))
-		   AND EXISTS (SELECT 1 FROM @extschema@.usage u
+		   AND EXISTS (SELECT 1 FROM @extschema@.usage_summary u
 						WHERE u.period >= make_date(y.year, 1, 1)
 						  AND u.period < make_date(y.year + 1, 1, 1)
 						  AND u.period < make_date(last_closed + 1, 1, 1)
@@ -64,7 +64,7 @@ BEGIN
 				IS DISTINCT FROM @extschema@.usage_route(c.class, NEW.billing)
 				OR @extschema@.baseline_applies(c.class, OLD.platform)
 				IS DISTINCT FROM @extschema@.baseline_applies(c.class, NEW.platform))
-		   AND EXISTS (SELECT 1 FROM @extschema@.usage u
+		   AND EXISTS (SELECT 1 FROM @extschema@.usage_summary u
 						WHERE u.period >= make_date(y.year, 1, 1)
 						  AND u.period < make_date(y.year + 1, 1, 1)
 						  AND u.period < make_date(last_closed + 1, 1, 1)
